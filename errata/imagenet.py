@@ -1,0 +1,113 @@
+"""ImageNet-1k facts: the 1,000 classes (from the files timm ships), groups, the validation index."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from errata import sources, wordnet
+from errata.errors import ErrataError
+
+NUM_CLASSES = 1000
+NUM_VAL_IMAGES = 50_000
+GROUPS = ("organism", "artifact", "other")
+
+
+def val_file_name(i: int) -> str:
+    """File name of validation image i (0-based): ILSVRC2012_val_00000001.JPEG is image 0."""
+    return f"ILSVRC2012_val_{i + 1:08d}.JPEG"
+
+
+def _timm_info(name: str) -> Path:
+    """A file from timm's bundled `data/_info`, found without importing timm (and torch)."""
+    spec = importlib.util.find_spec("timm")
+    if spec is None or not spec.submodule_search_locations:
+        raise ErrataError("timm is not installed; run `bash scripts/setup.sh`")
+    path = Path(spec.submodule_search_locations[0]) / "data" / "_info" / name
+    if not path.exists():
+        raise ErrataError(f"timm does not ship {path}; install the pinned timm version")
+    return path
+
+
+@cache
+def wnids() -> tuple[str, ...]:
+    ids = tuple(_timm_info("imagenet_synsets.txt").read_text().split())
+    if len(ids) != NUM_CLASSES or list(ids) != sorted(ids):
+        raise ErrataError(f"timm's imagenet_synsets.txt must list {NUM_CLASSES} sorted wnids")
+    return ids
+
+
+@cache
+def class_names() -> tuple[str, ...]:
+    """Readable names: the first lemma of timm's imagenet_synset_to_lemma.txt."""
+    lemmas = {}
+    for line in _timm_info("imagenet_synset_to_lemma.txt").read_text().splitlines():
+        wnid, _, text = line.partition("\t")
+        lemmas[wnid] = text.split(",")[0].strip()
+    return tuple(lemmas[w] for w in wnids())
+
+
+def class_index(key: str | int) -> int:
+    """Resolve a class given as an index, a wnid, or a readable name (first match)."""
+    if isinstance(key, int) or str(key).isdigit():
+        idx = int(key)
+        if not 0 <= idx < NUM_CLASSES:
+            raise ErrataError(f"class index {idx} outside 0..{NUM_CLASSES - 1}")
+        return idx
+    if key in wnids():
+        return wnids().index(key)
+    names = [n.lower() for n in class_names()]
+    wanted = key.lower().replace("_", " ")
+    if wanted in names:
+        return names.index(wanted)
+    raise ErrataError(f"unknown class {key!r}: give an index 0..999, a wnid or a class name")
+
+
+@cache
+def synsets() -> tuple:
+    return tuple(wordnet.synset(w) for w in wnids())
+
+
+@cache
+def class_groups() -> np.ndarray:
+    """Per class: 'organism' or 'artifact' by a lemma on its hypernym paths, else 'other'."""
+    out = []
+    for syn in synsets():
+        lemmas = wordnet.ancestor_lemmas(syn)
+        out.append("organism" if "organism" in lemmas else "artifact" if "artifact" in lemmas else "other")
+    return np.array(out)
+
+
+@cache
+def real_labels() -> list[list[int]]:
+    """ReaL label lists as timm ships them; index i is validation image i."""
+    return json.loads(_timm_info("imagenet_real_labels.json").read_text())
+
+
+@cache
+def validation_index() -> pd.DataFrame:
+    """The 50,000 validation file names (index) with their original label (`target`)."""
+    path = sources.fetch("imagenetx_filename_label")
+    df = pd.read_csv(path, dtype={"file_name": str, "label": np.int16})
+    expected = [val_file_name(i) for i in range(NUM_VAL_IMAGES)]
+    df = df.set_index("file_name").rename(columns={"label": "target"})
+    if sorted(df.index) != expected or not df["target"].between(0, NUM_CLASSES - 1).all():
+        raise ErrataError(f"{path}: expected the {NUM_VAL_IMAGES} validation files with labels 0..999")
+    return df.loc[expected]
+
+
+def classes_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "class_index": np.arange(NUM_CLASSES),
+            "wnid": wnids(),
+            "name": class_names(),
+            "synset": [s.name() for s in synsets()],
+            "group": class_groups(),
+        }
+    )

@@ -1,0 +1,56 @@
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from errata import imagenet, wordnet
+from errata.errors import ErrataError
+
+
+def test_all_1000_classes_resolve_in_wordnet():
+    syns = imagenet.synsets()
+    assert len(syns) == 1000 and len({s.name() for s in syns}) == 1000
+    assert all(wordnet.wnid_of(s) == w for s, w in zip(syns, imagenet.wnids(), strict=True))
+    assert wordnet.synset("n02114712").name() == "red_wolf.n.01"
+
+
+def test_class_names_and_lookup():
+    assert imagenet.class_names()[0] == "tench"
+    assert imagenet.class_index("n02114712") == 271
+    assert imagenet.class_index("red wolf") == 271
+    assert imagenet.class_index("271") == 271
+    with pytest.raises(ErrataError, match="unknown class"):
+        imagenet.class_index("unicorn")
+    with pytest.raises(ErrataError, match="outside 0..999"):
+        imagenet.class_index(1000)
+
+
+def test_groups_match_the_published_split():
+    groups = imagenet.class_groups()
+    assert Counter(groups) == {"organism": 410, "artifact": 522, "other": 68}
+    assert groups[imagenet.class_index("tabby")] == "organism"
+    assert groups[imagenet.class_index("teapot")] == "artifact"
+    assert groups[imagenet.class_index("volcano")] == "other"
+
+
+def test_bad_wnid_is_rejected():
+    with pytest.raises(ErrataError, match="not a WordNet noun id"):
+        wordnet.synset("x123")
+
+
+def test_validation_index(public_data):
+    index = imagenet.validation_index()
+    assert len(index) == 50_000
+    assert index.index[0] == "ILSVRC2012_val_00000001.JPEG"
+    assert index.loc["ILSVRC2012_val_00000293.JPEG", "target"] == 0
+
+
+def test_missing_wordnet_gives_one_clear_error():
+    code = (
+        "import nltk; nltk.data.path[:] = ['/nonexistent']\n"
+        "from errata import wordnet\n"
+        "try:\n    wordnet.wordnet()\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.startswith("ErrataError") and "provision" in out and "wordnet-base" in out
