@@ -34,6 +34,31 @@ def _sources(args: argparse.Namespace) -> None:
             print(f"{name:32s} ok  {sources.fetch(name)}")
 
 
+def _taxonomy(args: argparse.Namespace) -> None:
+    from errata import labelsets, taxonomy
+
+    if args.explain:
+        if len(args.explain) != 3 or args.explain[0] != "explain":
+            raise ErrataError("usage: errata taxonomy explain CLASS_A CLASS_B (index, wnid or name)")
+        print(taxonomy.explain(args.explain[1], args.explain[2], args.definitions, args.out))
+        return
+    report = taxonomy.write_superclasses(args.definitions, args.out)
+    evalset = labelsets.build(args.labels)
+    cooc = taxonomy.write_cooccurrence(
+        args.out, evalset, args.labels, args.cooccurrence_images, args.min_count, args.out
+    )
+    print(_coverage_line(report, cooc) + f" -> {args.out}")
+
+
+def _coverage_line(report: dict, cooc: dict) -> str:
+    return (
+        f"{report['n_non_singleton']} superclasses (sizes {report['size_min']}-{report['size_max']}, "
+        f"median {report['size_median']:g}), {report['n_singleton_classes']} singleton classes, "
+        f"{report['n_pairs_sharing']} pairs sharing a superclass; {cooc['n_common_pairs']} common "
+        f"co-occurrence pairs over {cooc['n_images_counted']} images"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="errata", description="Classify the remaining errors of ImageNet classifiers."
@@ -45,21 +70,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("data/prepared"))
     p.set_defaults(handler=_prepare)
 
+    p = sub.add_parser(
+        "taxonomy",
+        help="build superclasses, overlapping classes, co-occurrence pairs (or: explain A B)",
+        description="`errata taxonomy --out DIR` builds the taxonomy; "
+        "`errata taxonomy explain CLASS_A CLASS_B [--out DIR]` says why two classes do or do not "
+        "share a superclass and how often they co-occur (from DIR when it holds a built taxonomy).",
+    )
+    p.add_argument("explain", nargs="*", help="explain CLASS_A CLASS_B")
+    p.add_argument("--out", type=Path, default=Path("data/taxonomy"))
+    p.add_argument("--definitions", type=Path, default=None, help="superclass YAML (default: bundled)")
+    p.add_argument("--labels", default="real", help="label set whose evaluated images are held out")
+    p.add_argument("--cooccurrence-images", default="auto", choices=["auto", "all", "disjoint"])
+    p.add_argument("--min-count", type=int, default=2)
+    p.set_defaults(handler=_taxonomy)
+
     p = sub.add_parser("sources", help="list the pinned outside files, or fetch and verify them")
     p.add_argument("action", choices=["list", "fetch"], nargs="?", default="list")
     p.set_defaults(handler=_sources)
     return parser
 
 
+def run_stage(command: str, fn: Callable[[], None]) -> int:
+    """Run a DVC stage body with the same clean error reporting as the CLI."""
+    try:
+        fn()
+    except ErrataError as exc:
+        print(f"errata {command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
-    try:
-        handler(args)
-    except ErrataError as exc:
-        print(f"errata {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return run_stage(args.command, lambda: handler(args))
 
 
 if __name__ == "__main__":

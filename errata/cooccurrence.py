@@ -1,0 +1,81 @@
+"""Common co-occurrence pairs: classes that often appear together in one image (ReaL label sets with
+the original label added), counted over images disjoint from the evaluated ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from errata import imagenet
+from errata.errors import ErrataError
+
+IMAGE_CHOICES = ("auto", "all", "disjoint")
+
+
+def count_images(evaluated: set[str], label_set: str, images: str) -> list[int]:
+    """Validation image indices to count over.
+
+    auto: every image when the evaluated label set is ReaL itself (an error's prediction is never
+    in its own image's label set, so the image cannot explain its own error), else `disjoint`.
+    """
+    if images not in IMAGE_CHOICES:
+        raise ErrataError(f"co-occurrence images must be one of {IMAGE_CHOICES}, got {images!r}")
+    if images == "all" or (images == "auto" and label_set == "real"):
+        return list(range(imagenet.NUM_VAL_IMAGES))
+    return [i for i in range(imagenet.NUM_VAL_IMAGES) if imagenet.val_file_name(i) not in evaluated]
+
+
+def count_matrix(label_lists: Sequence[Sequence[int]], targets: Sequence[int]) -> np.ndarray:
+    """Symmetric int 1000x1000: number of images whose labels (plus target) hold both classes."""
+    a: list[int] = []
+    b: list[int] = []
+    for labels, target in zip(label_lists, targets, strict=True):
+        for i, j in combinations(sorted({*labels, int(target)}), 2):
+            a.append(i)
+            b.append(j)
+    out = np.zeros((imagenet.NUM_CLASSES, imagenet.NUM_CLASSES), dtype=np.int32)
+    np.add.at(out, (np.array(a, dtype=np.intp), np.array(b, dtype=np.intp)), 1)
+    return out + out.T
+
+
+def common_pairs(counts: np.ndarray, same_superclass: np.ndarray, min_count: int) -> np.ndarray:
+    """Boolean 1000x1000: co-occur at least `min_count` times and share no superclass."""
+    return (counts >= min_count) & ~same_superclass
+
+
+def pairs_table(counts: np.ndarray, common: np.ndarray) -> pd.DataFrame:
+    names = imagenet.class_names()
+    ia, ib = np.nonzero(np.triu(common, k=1))
+    df = pd.DataFrame(
+        {
+            "class_a": ia,
+            "class_b": ib,
+            "name_a": [names[i] for i in ia],
+            "name_b": [names[i] for i in ib],
+            "count": counts[ia, ib],
+        }
+    )
+    return df.sort_values(["count", "class_a", "class_b"], ascending=[False, True, True], ignore_index=True)
+
+
+def build(
+    evaluated: set[str], label_set: str, images: str, min_count: int, same_superclass: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(counts, common, report) over ReaL labels of the chosen images."""
+    idx = count_images(evaluated, label_set, images)
+    real = imagenet.real_labels()
+    targets = imagenet.validation_index()["target"].to_numpy()
+    counts = count_matrix([real[i] for i in idx], targets[idx])
+    common = common_pairs(counts, same_superclass, min_count)
+    report = {
+        "images": images,
+        "label_set": label_set,
+        "n_images_counted": len(idx),
+        "min_count": min_count,
+        "n_pairs_cooccurring": int(np.triu(counts > 0, k=1).sum()),
+        "n_common_pairs": int(np.triu(common, k=1).sum()),
+    }
+    return counts, common, report

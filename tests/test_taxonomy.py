@@ -1,0 +1,193 @@
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from errata import boolmatrix, cooccurrence, experts, imagenet, overlapping, superclasses, taxonomy
+from errata.cli import main
+from errata.errors import ErrataError
+
+idx = imagenet.class_index
+
+
+@pytest.fixture(scope="module")
+def same() -> np.ndarray:
+    defs = superclasses.load()
+    member = superclasses.membership(defs)
+    return superclasses.same_superclass(member[member.sum(axis=1) >= 2])
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Norfolk terrier", "Norwich terrier"),
+        ("Airedale", "Border terrier"),
+        ("trimaran", "catamaran"),
+        ("teapot", "coffeepot"),
+        ("fire engine", "ambulance"),
+        ("cleaver", "hatchet"),
+        ("cauliflower", "broccoli"),
+        ("tiger cat", "tabby"),
+        ("great white shark", "tiger shark"),
+    ],
+)
+def test_confusable_classes_share_a_superclass(same, a, b):
+    assert same[idx(a), idx(b)] and same[idx(b), idx(a)]
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Norfolk terrier", "tabby"),
+        ("golden retriever", "Persian cat"),
+        ("trailer truck", "teapot"),
+        ("goldfish", "airliner"),
+        ("pizza", "volcano"),
+    ],
+)
+def test_different_things_do_not(same, a, b):
+    assert not same[idx(a), idx(b)]
+
+
+def test_every_bundled_definition_matches_at_least_two_classes():
+    defs = superclasses.load()
+    report = superclasses.coverage(defs, superclasses.membership(defs))
+    assert report["n_empty_or_single_definitions"] == []
+    assert report["size_max"] <= 40, "no superclass so broad that clearly different things join"
+
+
+def write_defs(tmp_path, text: str):
+    path = tmp_path / "defs.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_predicate_semantics_every_lemma_on_some_path(tmp_path):
+    defs = superclasses.load(write_defs(tmp_path, "superclasses:\n  birdcrane: [[crane, bird]]\n"))
+    member = superclasses.membership(defs)
+    cranes = [i for i, n in enumerate(imagenet.class_names()) if n == "crane"]
+    assert len(cranes) == 2
+    bird, machine = sorted(cranes, key=lambda i: imagenet.class_groups()[i] != "organism")
+    assert member[0, bird] and not member[0, machine]
+    assert member[0].sum() == 1
+
+
+def test_any_predicate_suffices_and_coverage_is_counted(tmp_path):
+    text = "superclasses:\n  pots: [teapot, coffeepot]\n  lone: [tabby]\n"
+    defs = superclasses.load(write_defs(tmp_path, text))
+    member = superclasses.membership(defs)
+    assert member[0, idx("teapot")] and member[0, idx("coffeepot")] and member[0].sum() == 2
+    report = superclasses.coverage(defs, member)
+    assert report["n_non_singleton"] == 1 and report["n_pairs_sharing"] == 1
+    assert report["n_singleton_classes"] == 998 and report["n_empty_or_single_definitions"] == ["lone"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[1, 2]", "expected a mapping"),
+        ("superclasses:\n  x: []\n", "non-empty list"),
+        ("superclasses:\n  x: [[1]]\n", "bad predicate"),
+        ("superclasses: {x: [a\n", "cannot read"),
+    ],
+)
+def test_bad_definitions_file(tmp_path, text, message):
+    with pytest.raises(ErrataError, match=message):
+        superclasses.load(write_defs(tmp_path, text))
+
+
+def test_overlapping_indices_are_the_classes_they_name():
+    raw = overlapping.load_raw()
+    named = overlapping.named_classes(raw)
+    assert len(named) >= 26
+    for i, name in named:
+        assert imagenet.class_names()[i] == name, (i, name)
+    pairs = overlapping.alias_pairs()
+    assert (250, 248) in pairs and (248, 250) not in pairs
+    assert (836, 837) in pairs and (837, 836) in pairs
+    assert sum(1 for a, _ in pairs if a in (356, 357, 358, 359)) == 12
+    assert overlapping.alias_matrix().sum() == len(pairs) == 29
+
+
+def test_cooccurrence_counts_on_a_constructed_label_set():
+    counts = cooccurrence.count_matrix([[1, 2], [2, 3], [1, 2, 3], []], [1, 2, 5, 7])
+    assert counts[1, 2] == counts[2, 1] == 2
+    assert counts[2, 3] == 2 and counts[1, 3] == 1
+    assert counts[3, 5] == 1 and counts[1, 5] == 1 and counts[2, 5] == 1
+    assert counts[7].sum() == 0 and np.trace(counts) == 0
+    assert counts.sum() == 2 * (1 + 1 + 6)
+
+    same = np.zeros((1000, 1000), bool)
+    same[2, 3] = same[3, 2] = True
+    common = cooccurrence.common_pairs(counts, same, min_count=2)
+    assert common[1, 2] and not common[2, 3] and not common[1, 3]
+    table = cooccurrence.pairs_table(counts, common)
+    assert table[["class_a", "class_b", "count"]].values.tolist() == [[1, 2, 2]]
+
+
+def test_cooccurrence_images_held_out(public_data):
+    evaluated = {imagenet.val_file_name(i) for i in range(100)}
+    assert cooccurrence.count_images(evaluated, "real", "auto") == list(range(50_000))
+    held_out = cooccurrence.count_images(evaluated, "multilabel:x", "auto")
+    assert held_out == list(range(100, 50_000))
+    assert cooccurrence.count_images(evaluated, "multilabel:x", "all") == list(range(50_000))
+    with pytest.raises(ErrataError, match="must be one of"):
+        cooccurrence.count_images(evaluated, "real", "some")
+
+
+def test_expert_categories_are_normalised(public_data):
+    vit = Counter(experts.annotations("vit3b")["category"])
+    assert vit == {
+        "fine_grained": 242,
+        "fine_grained_oov": 54,
+        "spurious_correlation": 52,
+        "non_prototypical": 30,
+    }
+    soups = Counter(experts.annotations("greedy_soups")["category"])
+    assert soups == {
+        "fine_grained": 172,
+        "fine_grained_oov": 26,
+        "spurious_correlation": 32,
+        "non_prototypical": 19,
+    }
+    assert len(experts.non_prototypical_files()) == 36
+    with pytest.raises(ErrataError, match="unknown expert category"):
+        experts.normalise_category("Cosmic rays")
+
+
+def test_boolmatrix_roundtrip(tmp_path):
+    m = np.random.default_rng(0).random((1000, 1000)) < 0.01
+    boolmatrix.save(tmp_path / "m.npz", m)
+    assert np.array_equal(boolmatrix.load(tmp_path / "m.npz"), m)
+
+
+def test_cli_builds_taxonomy_and_explains(public_data, tmp_path, capsys):
+    out = tmp_path / "tax"
+    assert main(["taxonomy", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "superclasses.csv", keep_default_na=False)
+    assert list(table.columns) == ["class_index", "wnid", "name", "superclasses"]
+    assert len(table) == 1000 and table.loc[271, "wnid"] == "n02114712"
+
+    # the coverage report agrees with the CSV it describes
+    report = taxonomy.write_superclasses(None, tmp_path / "again")
+    groups = table["superclasses"].map(lambda s: set(s.split(";")) - {""})
+    sizes = Counter(g for gs in groups for g in gs)
+    assert report["n_non_singleton"] == len(sizes)
+    assert report["n_singleton_classes"] == int((groups.map(len) == 0).sum())
+    pairs = sum(1 for i in range(1000) for j in range(i + 1, 1000) if groups[i] & groups[j])
+    assert report["n_pairs_sharing"] == pairs
+
+    tax = taxonomy.load(out)
+    assert tax.same_superclass[idx("Norfolk terrier"), idx("Norwich terrier")]
+    assert tax.alias[250, 248] and not tax.alias[248, 250]
+    assert len(tax.non_prototypical) == 36
+    capsys.readouterr()
+
+    assert main(["taxonomy", "explain", "Norfolk terrier", "n02094258", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "share a superclass: yes" in text and "co-occurrence:" in text and "terrier.n.01" in text
+    assert main(["taxonomy", "explain", "canoe", "paddle", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "share a superclass: no" in text and "common pair: yes" in text
+    assert main(["taxonomy", "explain", "canoe"]) == 2
