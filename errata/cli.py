@@ -50,6 +50,34 @@ def _taxonomy(args: argparse.Namespace) -> None:
     print(_coverage_line(report, cooc) + f" -> {args.out}")
 
 
+def _classify(args: argparse.Namespace) -> None:
+    from errata import cascade, classify, labelsets, taxonomy
+
+    evalset = labelsets.read(args.evalset) if args.evalset else labelsets.build(args.labels)
+    tax_dir = args.taxonomy
+    if tax_dir is None:
+        tax_dir = args.out / "taxonomy"
+        taxonomy.write_superclasses(None, tax_dir)
+        taxonomy.write_cooccurrence(tax_dir, evalset, args.labels, "auto", 2, tax_dir)
+    tax = taxonomy.load(tax_dir, args.cooccurrence)
+    ev = cascade.EvalArrays.build(evalset, tax.non_prototypical)
+    config = {"label_set": args.labels, "taxonomy": str(tax_dir)}
+    summaries = classify.classify_files(args.predictions, ev, tax, args.out, config)
+    for mid, s in summaries.items():
+        print(
+            f"{mid}: top-1 {s['top1']:.2f}%, MLA {s['mla']:.2f}%, {s['n_top1_errors']} errors over "
+            f"{s['n_evaluated']} evaluated images -> {args.out / mid}"
+        )
+
+
+def _import(args: argparse.Namespace) -> None:
+    from errata import zoo
+
+    ids = args.models or list(zoo.models())
+    for path in zoo.import_models(ids, args.out):
+        print(path)
+
+
 def _coverage_line(report: dict, cooc: dict) -> str:
     return (
         f"{report['n_non_singleton']} superclasses (sizes {report['size_min']}-{report['size_max']}, "
@@ -84,6 +112,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cooccurrence-images", default="auto", choices=["auto", "all", "disjoint"])
     p.add_argument("--min-count", type=int, default=2)
     p.set_defaults(handler=_taxonomy)
+
+    p = sub.add_parser("classify", help="classify the errors of one or more models")
+    p.add_argument(
+        "--predictions",
+        type=Path,
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help=".npz, ImageNet-X .csv or file_name,top1[,..] .csv; model id = file stem",
+    )
+    p.add_argument("--labels", default="real", help="real | multilabel:PATH | custom:PATH")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--evalset",
+        type=Path,
+        default=None,
+        help="a prepared evalset.parquet of --labels (default: build it from --labels)",
+    )
+    p.add_argument(
+        "--taxonomy",
+        type=Path,
+        default=None,
+        help="a built taxonomy dir (default: build one into OUT/taxonomy)",
+    )
+    p.add_argument(
+        "--cooccurrence",
+        type=Path,
+        default=None,
+        help="dir with common_cooccurrence.npz (default: the taxonomy dir)",
+    )
+    p.set_defaults(handler=_classify)
+
+    p = sub.add_parser("import", help="turn public zoo models' files into predictions .npz files")
+    p.add_argument("models", nargs="*", help="zoo model ids (default: all of errata/data/zoo.yaml)")
+    p.add_argument("--out", type=Path, default=Path("data/predictions"))
+    p.set_defaults(handler=_import)
 
     p = sub.add_parser("sources", help="list the pinned outside files, or fetch and verify them")
     p.add_argument("action", choices=["list", "fetch"], nargs="?", default="list")

@@ -1,0 +1,14 @@
+"""DVC stage `summarize`: reports/stats/<group>.csv in the reference's columns, reports/metrics.json."""
+
+import sys
+from pathlib import Path
+
+from errata import summarize
+from errata.cli import run_stage
+
+sys.exit(
+    run_stage(
+        "summarize",
+        lambda: summarize.write(Path("data/classified"), Path("reports/stats"), Path("reports/metrics.json")),
+    )
+)

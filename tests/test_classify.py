@@ -1,0 +1,244 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from errata import cascade, imagenet, metrics, predictions, summarize, zoo
+from errata.cascade import CODE, EvalArrays
+from errata.cli import main
+from errata.errors import ErrataError
+from errata.taxonomy import Taxonomy
+
+N = imagenet.NUM_CLASSES
+
+
+def table(*pairs):
+    m = np.zeros((N, N), bool)
+    for a, b in pairs:
+        m[a, b] = True
+    return m
+
+
+def evalset(rows):
+    """rows: (target, labels, problematic, imagenet_m) per image."""
+    return pd.DataFrame(
+        {
+            "file_name": [imagenet.val_file_name(i) for i in range(len(rows))],
+            "target": [r[0] for r in rows],
+            "labels": [r[1] for r in rows],
+            "problematic": [r[2] for r in rows],
+            "in_imagenet_m": [r[3] for r in rows],
+        }
+    )
+
+
+# target 10 with labels {10, 20}; superclass {10, 11}, {20, 21}; alias 10->12; co-occurrence 10~30
+TAX = Taxonomy(
+    alias=table((10, 12)),
+    same_superclass=table((10, 11), (11, 10), (20, 21), (21, 20), *[(i, i) for i in range(N)]),
+    common_cooccurrence=table((10, 30), (30, 10), (10, 11), (11, 10), (20, 30), (30, 20)),
+    non_prototypical=frozenset({imagenet.val_file_name(0)}),
+)
+
+
+@pytest.fixture
+def ev():
+    return EvalArrays.build(evalset([(10, [10, 20], False, False)]), TAX.non_prototypical)
+
+
+@pytest.mark.parametrize(
+    "top1, expected",
+    [
+        (10, "correct"),
+        (12, "overlapping_classes"),
+        (20, "multi_label"),
+        (11, "fine_grained"),  # also a common co-occurrence pair: fine-grained wins
+        (21, "fine_grained"),  # via the second label
+        (30, "spurious_correlation"),  # and the image is non-prototypical: spurious wins
+        (500, "non_prototypical"),
+    ],
+)
+def test_cascade_order(ev, top1, expected):
+    for fn in (cascade.classify, cascade.classify_plain):
+        assert cascade.ERROR_TYPES[fn(ev, TAX, np.array([top1]))[0]] == expected
+
+
+def test_oov_input_sits_between_fine_grained_and_spurious(ev):
+    oov = np.array([True])
+    for fn in (cascade.classify, cascade.classify_plain):
+        assert fn(ev, TAX, np.array([30]), oov)[0] == CODE["fine_grained_oov"]
+        assert fn(ev, TAX, np.array([11]), oov)[0] == CODE["fine_grained"]
+
+
+def test_model_failure_and_not_predicted():
+    ev = EvalArrays.build(evalset([(10, [10], False, False)] * 2), frozenset())
+    codes = cascade.classify(ev, TAX, np.array([500, -1]))
+    assert codes.tolist() == [CODE["model_failure"], cascade.NOT_PREDICTED]
+    assert cascade.names(codes).tolist() == ["model_failure", ""]
+
+
+def test_prediction_of_target_outside_label_set_is_not_correct():
+    ev = EvalArrays.build(evalset([(10, [20], False, False)]), frozenset())
+    assert cascade.classify(ev, TAX, np.array([10]))[0] != CODE["correct"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_vectorised_agrees_with_plain(data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    k = 12  # a small class universe so every rule fires often
+    n = data.draw(st.integers(1, 60))
+    rows = [
+        (int(rng.integers(k)), sorted(set(rng.integers(k, size=rng.integers(0, 4)).tolist())), False, False)
+        for _ in range(n)
+    ]
+
+    def rand(p):
+        m = np.zeros((N, N), bool)
+        m[:k, :k] = rng.random((k, k)) < p
+        return m
+
+    tax = Taxonomy(
+        alias=rand(0.1), same_superclass=rand(0.2), common_cooccurrence=rand(0.2),
+        non_prototypical=frozenset(imagenet.val_file_name(i) for i in range(n) if rng.random() < 0.3),
+    )  # fmt: skip
+    ev = EvalArrays.build(evalset(rows), tax.non_prototypical)
+    top1 = rng.integers(-1, k, size=n)
+    oov = rng.random(n) < 0.2 if data.draw(st.booleans()) else None
+    assert np.array_equal(cascade.classify(ev, tax, top1, oov), cascade.classify_plain(ev, tax, top1, oov))
+
+
+def test_metrics_on_a_hand_computed_case():
+    # class 1: 3 images (correct, multi_label, fine_grained); class 2: 1 image (model_failure)
+    # plus one problematic image that must be ignored
+    rows = [(1, [1], False, True), (1, [1], False, False), (1, [1], False, True), (2, [2], False, False),
+            (2, [2], True, False)]  # fmt: skip
+    ev = EvalArrays.build(evalset(rows), frozenset())
+    codes = np.array([CODE["correct"], CODE["multi_label"], CODE["fine_grained"], CODE["model_failure"],
+                      CODE["correct"]], dtype=np.int8)  # fmt: skip
+    top1 = np.array([1, 7, 8, 9, 2])
+    s = metrics.summarize(codes, top1, ev)
+    assert s["n_evaluated"] == 4 and s["n_problematic_skipped"] == 1
+    assert s["top1"] == pytest.approx(100 * 2 / 5)
+    assert s["mla"] == pytest.approx(100 * (2 / 3 + 0) / 2)
+    assert s["mla_minor"] == pytest.approx(100 * (3 / 3 + 0) / 2)
+    assert s["mla_explainable"] == pytest.approx(50.0)
+    assert s["n_top1_errors"] == 3 and s["counts"]["model_failure"] == 1
+    assert s["portions"]["multi_label"] == pytest.approx(1 / 3)
+    assert s["portions_remaining"]["fine_grained"] == pytest.approx(1 / 2)
+    assert s["has_imagenet_m"] and s["n_imagenet_m"] == 2 and s["n_imagenet_m_errors"] == 1
+    organism = s["groups"]["organism"]  # classes 1 and 2 (goldfish, great white shark)
+    assert organism["n_samples"] == 4 and s["groups"]["artifact"]["n_samples"] == 0
+
+
+def test_image_belongs_to_every_group_of_its_labels():
+    teapot, tabby = imagenet.class_index("teapot"), imagenet.class_index("tabby")
+    ev = EvalArrays.build(evalset([(tabby, [tabby, teapot], False, False)]), frozenset())
+    assert ev.groups.tolist() == [[True, True, False]]
+
+
+def write_csv(tmp_path, text, name="m.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("file_name,top1\nILSVRC2012_val_00000001.JPEG,1000\n", "class index 1000 outside"),
+        ("file_name,top1\nILSVRC2012_val_00000001.JPEG,-3\n", "class index -3 outside"),
+        ("file_name,top1\nILSVRC2012_val_00000001.JPEG,1\nILSVRC2012_val_00000001.JPEG,2\n", "duplicate"),
+        ("file_name,top1\nILSVRC2012_val_00000001.JPEG,\n", "line 2: missing class index"),
+        ("file_name,top1\nILSVRC2012_val_00000001.JPEG,1.5\n", "not an integer"),
+        ("file_name,predicted_class,predicted_probability\nILSVRC2012_val_00000001.JPEG,1,nan\n", "NaN"),
+        ("name,cls\nx,1\n", "neither ImageNet-X"),
+    ],
+)
+def test_bad_predictions_files(tmp_path, text, message):
+    with pytest.raises(ErrataError, match=message):
+        predictions.read(write_csv(tmp_path, text))
+
+
+def test_unknown_file_names_are_an_error_partial_coverage_is_not(public_data, tmp_path):
+    known = imagenet.validation_index().index
+    names = np.array([imagenet.val_file_name(i) for i in range(3)])
+    bad = predictions.Predictions(np.array(["cat.jpg"]), np.array([[1]]))
+    with pytest.raises(ErrataError, match="not ImageNet validation images, e.g. 'cat.jpg'"):
+        predictions.align(bad, names, known, "x")
+    part = predictions.Predictions(np.array([names[2], imagenet.val_file_name(99)]), np.array([[5], [6]]))
+    assert predictions.align(part, names, known, "x").tolist() == [-1, -1, 5]
+
+
+def test_npz_roundtrip_and_formats(tmp_path):
+    p = predictions.Predictions(
+        np.array(["a", "b"]), np.array([[1, 2], [3, 4]]), np.array([[0.5, 0.2], [0.9, 0.1]])
+    )
+    back = predictions.read(predictions.write(p, tmp_path / "m.npz"))
+    assert back.file_names.tolist() == ["a", "b"] and back.top1.tolist() == [1, 3]
+    assert back.probs is not None and back.probs.shape == (2, 2)
+    top5 = write_csv(tmp_path, "file_name,top1,top2\na,1,2\nb,3,4\n")
+    assert predictions.read(top5).topk.tolist() == [[1, 2], [3, 4]]
+    with pytest.raises(ErrataError, match="unknown predictions format"):
+        predictions.read(write_csv(tmp_path, "x", "m.txt"))
+
+
+@pytest.fixture(scope="module")
+def classified(public_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("classified")
+    preds = zoo.import_models(["resnet50.imagenetx", "vit_3b.experts"], out / "preds")
+    assert main(["classify", "--predictions", *map(str, preds), "--labels", "real", "--out", str(out)]) == 0
+    return out
+
+
+def test_real_model_end_to_end(classified):
+    s = json.loads((classified / "resnet50.imagenetx" / "summary.json").read_text())
+    assert s["top1"] == pytest.approx(76.13)
+    assert s["n_evaluated"] == 42_164 and s["oov_test_run"] is False and s["counts"]["fine_grained_oov"] == 0
+    assert sum(s["counts"].values()) == s["n_evaluated"]
+    assert sum(v for k, v in s["counts"].items() if k != "correct") == s["n_top1_errors"]
+    assert s["mla"] > s["top1"] and s["mla_minor"] >= s["mla"] and s["mla_explainable"] >= s["mla_minor"]
+    errors = pd.read_parquet(classified / "resnet50.imagenetx" / "errors.parquet")
+    assert {"file_name", "target", "top1", "error_type", "problematic"} <= set(errors.columns)
+    assert len(errors) == 50_000
+    counted = errors.loc[~errors["problematic"], "error_type"].value_counts().to_dict()
+    assert counted == {k: v for k, v in s["counts"].items() if v}
+
+
+def test_mistakes_only_model_is_partial(classified):
+    s = json.loads((classified / "vit_3b.experts" / "summary.json").read_text())
+    assert s["n_predicted"] == 378 and s["counts"]["correct"] == 0
+    assert s["n_evaluated"] + s["n_problematic_skipped"] == 378
+
+
+def test_stats_tables_use_reference_columns_and_add_up(classified, tmp_path):
+    tables = summarize.write(classified, tmp_path / "stats", tmp_path / "metrics.json")
+    ref_columns = [
+        "top1_val_acc",
+        "mla_all",
+        "mla_all_minor_error",
+        "mla_all_explainable_error",
+        "num_group_samples",
+        "num_group_correct",
+        "num_group_top1_errors",
+        "num_collapsed_mappings",
+        "num_ambiguous",
+        "num_same_superclass",
+        "num_common_co_occ",
+        "num_non_prototypical",
+        "num_OOV_clip",
+        "num_not_classified",
+        "num_imagenet-m_errors",
+    ]
+    for name, df in tables.items():
+        assert set(ref_columns) <= set(df.columns), name
+        parts = df[list(summarize.COUNT_COLUMNS)].sum(axis=1)
+        assert (parts == df["num_group_top1_errors"]).all(), name
+        assert (df["num_group_correct"] + df["num_group_top1_errors"] == df["num_group_samples"]).all()
+    groups = sum(tables[g]["num_group_samples"] for g in imagenet.GROUPS)
+    assert (groups >= tables["all"]["num_group_samples"]).all()
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["resnet50.imagenetx"]["top1"] == pytest.approx(76.13)
