@@ -40,6 +40,7 @@ class EvalArrays:
     in_imagenet_m: np.ndarray
     non_prototypical: np.ndarray
     groups: np.ndarray  # (n, 3) bool, order of imagenet.GROUPS
+    val_rows: np.ndarray  # (50,000,) evaluation-set row of each validation image, -1 if absent
 
     @property
     def target_in_labels(self) -> np.ndarray:
@@ -58,6 +59,8 @@ class EvalArrays:
         class_group = np.stack([imagenet.class_groups() == g for g in imagenet.GROUPS], axis=1)
         groups = class_group[target] | (class_group[labels] & mask[:, :, None]).any(axis=1)
         file_names = evalset["file_name"].to_numpy(str)
+        val_rows = np.full(imagenet.NUM_VAL_IMAGES, -1, dtype=np.int64)
+        val_rows[imagenet.val_positions(file_names)] = np.arange(n)
         return cls(
             file_names=file_names,
             target=target,
@@ -67,6 +70,7 @@ class EvalArrays:
             in_imagenet_m=evalset["in_imagenet_m"].to_numpy(bool),
             non_prototypical=np.isin(file_names, list(non_prototypical)),
             groups=groups,
+            val_rows=val_rows,
         )
 
 

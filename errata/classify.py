@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from errata import __version__, cascade, imagenet, metrics, predictions
+from errata import __version__, cascade, metrics, predictions
 from errata.atomic import write_json, write_with
 from errata.errors import ErrataError
 from errata.taxonomy import Taxonomy
@@ -28,7 +28,7 @@ def classify_model(
     preds: predictions.Predictions, ev: cascade.EvalArrays, tax: Taxonomy, where: str
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """(errors table, summary) of one model."""
-    top1 = predictions.align(preds, ev.file_names, imagenet.validation_index().index, where)
+    top1 = predictions.align(preds, ev.val_rows, where)
     codes = cascade.classify(ev, tax, top1)
     summary = metrics.summarize(codes, top1, ev)
     summary["n_outside_evaluation_set"] = int(len(preds) - summary["n_predicted"])

@@ -20,7 +20,33 @@ GROUPS = ("organism", "artifact", "other")
 
 def val_file_name(i: int) -> str:
     """File name of validation image i (0-based): ILSVRC2012_val_00000001.JPEG is image 0."""
-    return f"ILSVRC2012_val_{i + 1:08d}.JPEG"
+    return f"{VAL_PREFIX}{i + 1:0{VAL_DIGITS}d}{VAL_SUFFIX}"
+
+
+VAL_PREFIX, VAL_SUFFIX, VAL_DIGITS = "ILSVRC2012_val_", ".JPEG", 8
+
+
+def val_positions(names: np.ndarray) -> np.ndarray:
+    """Validation index (0-based) of each file name, -1 where it is not one of the 50,000.
+
+    Vectorised parse of ILSVRC2012_val_%08d.JPEG: looking up 50,000 strings in an index costs
+    ~40 ms per model, this costs a few.
+    """
+    names = np.asarray(names, dtype=str)
+    width = len(VAL_PREFIX) + VAL_DIGITS + len(VAL_SUFFIX)
+    out = np.full(len(names), -1, dtype=np.int64)
+    if names.size == 0:
+        return out
+    fixed = names.astype(f"<U{max(width, names.dtype.itemsize // 4)}")
+    chars = fixed.view(np.uint32).reshape(len(names), -1)
+    ok = (np.char.str_len(names) == width) & np.char.startswith(names, VAL_PREFIX)
+    ok &= np.char.endswith(names, VAL_SUFFIX)
+    digits = chars[:, len(VAL_PREFIX) : len(VAL_PREFIX) + VAL_DIGITS].astype(np.int64) - ord("0")
+    ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
+    number = digits @ (10 ** np.arange(VAL_DIGITS - 1, -1, -1, dtype=np.int64))
+    ok &= (number >= 1) & (number <= NUM_VAL_IMAGES)
+    out[ok] = number[ok] - 1
+    return out
 
 
 def _timm_info(name: str) -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from errata import imagenet
 from errata.atomic import write_npz
 from errata.errors import ErrataError
 from errata.imagenet import NUM_CLASSES
@@ -114,22 +115,24 @@ def check(preds: Predictions, where: str) -> None:
         raise ErrataError(f"{where}: {preds.file_names[i]}: probability is NaN")
 
 
-def align(preds: Predictions, file_names: np.ndarray, known: pd.Index, where: str) -> np.ndarray:
+def align(preds: Predictions, val_rows: np.ndarray, where: str) -> np.ndarray:
     """Top-1 per evaluation-set row (-1 where the model has no prediction).
 
-    A file name that is not a known validation image is an error; predictions for known images
+    `val_rows` maps each of the 50,000 validation images to its evaluation-set row (-1 if not
+    evaluated). A file name that is not a validation image is an error; predictions for images
     outside the evaluation set are ignored, and covering only part of it is fine.
     """
-    unknown = ~pd.Index(preds.file_names).isin(known)
-    if unknown.any():
+    pos = imagenet.val_positions(preds.file_names)
+    if (pos < 0).any():
+        unknown = preds.file_names[pos < 0]
         raise ErrataError(
-            f"{where}: {int(unknown.sum())} file name(s) are not ImageNet validation images, "
-            f"e.g. {str(preds.file_names[unknown][0])!r}"
+            f"{where}: {len(unknown)} file name(s) are not ImageNet validation images, "
+            f"e.g. {str(unknown[0])!r}"
         )
-    pos = pd.Index(file_names).get_indexer(preds.file_names)
-    top1 = np.full(len(file_names), -1, dtype=np.int64)
-    inside = pos >= 0
-    top1[pos[inside]] = preds.top1[inside]
+    rows = val_rows[pos]
+    top1 = np.full(int((val_rows >= 0).sum()), -1, dtype=np.int64)
+    inside = rows >= 0
+    top1[rows[inside]] = preds.top1[inside]
     return top1
 
 

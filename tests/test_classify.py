@@ -163,14 +163,14 @@ def test_bad_predictions_files(tmp_path, text, message):
         predictions.read(write_csv(tmp_path, text))
 
 
-def test_unknown_file_names_are_an_error_partial_coverage_is_not(public_data, tmp_path):
-    known = imagenet.validation_index().index
-    names = np.array([imagenet.val_file_name(i) for i in range(3)])
+def test_unknown_file_names_are_an_error_partial_coverage_is_not():
+    ev = EvalArrays.build(evalset([(1, [1], False, False)] * 3), frozenset())
     bad = predictions.Predictions(np.array(["cat.jpg"]), np.array([[1]]))
     with pytest.raises(ErrataError, match="not ImageNet validation images, e.g. 'cat.jpg'"):
-        predictions.align(bad, names, known, "x")
-    part = predictions.Predictions(np.array([names[2], imagenet.val_file_name(99)]), np.array([[5], [6]]))
-    assert predictions.align(part, names, known, "x").tolist() == [-1, -1, 5]
+        predictions.align(bad, ev.val_rows, "x")
+    part = predictions.Predictions(np.array([imagenet.val_file_name(2), imagenet.val_file_name(99)]),
+                                   np.array([[5], [6]]))  # fmt: skip
+    assert predictions.align(part, ev.val_rows, "x").tolist() == [-1, -1, 5]
 
 
 def test_npz_roundtrip_and_formats(tmp_path):

@@ -2,7 +2,10 @@ import subprocess
 import sys
 from collections import Counter
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from errata import imagenet, wordnet
 from errata.errors import ErrataError
@@ -54,3 +57,27 @@ def test_missing_wordnet_gives_one_clear_error():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert out.startswith("ErrataError") and "provision" in out and "wordnet-base" in out
+
+
+names = st.one_of(
+    st.integers(-5, 50_010).map(lambda i: f"ILSVRC2012_val_{i:08d}.JPEG"),
+    st.integers(0, 10**9).map(lambda i: f"ILSVRC2012_val_{i}.JPEG"),
+    st.text(st.characters(exclude_characters="\x00"), max_size=30),  # numpy drops trailing NULs
+    st.sampled_from(
+        [
+            "ILSVRC2012_val_0000000a.JPEG",
+            "ILSVRC2012_val_00000001.JPG",
+            "ilsvrc2012_val_00000001.JPEG",
+            "xILSVRC2012_val_00000001.JPEG",
+            "ILSVRC2012_val_00050000.JPEG",
+        ]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(names, max_size=20))
+def test_val_positions_agrees_with_a_plain_lookup(batch):
+    plain = {imagenet.val_file_name(i): i for i in range(imagenet.NUM_VAL_IMAGES)}
+    expected = [plain.get(n, -1) for n in batch]
+    assert imagenet.val_positions(np.array(batch, dtype=str)).tolist() == expected
