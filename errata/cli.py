@@ -78,6 +78,15 @@ def _import(args: argparse.Namespace) -> None:
         print(path)
 
 
+def _diff(args: argparse.Namespace) -> None:
+    from errata import diff
+
+    a, b = (diff.load_errors(args.dir, m) for m in (args.model_a, args.model_b))
+    both = diff.compare(a, b)
+    table = diff.fixes(both, args.examples)
+    print(diff.render(args.model_a, args.model_b, both, table))
+
+
 def _coverage_line(report: dict, cooc: dict) -> str:
     return (
         f"{report['n_non_singleton']} superclasses (sizes {report['size_min']}-{report['size_max']}, "
@@ -143,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="dir with common_cooccurrence.npz (default: the taxonomy dir)",
     )
     p.set_defaults(handler=_classify)
+
+    p = sub.add_parser("diff", help="errors model A makes and B fixes, and the reverse, per error type")
+    p.add_argument("model_a")
+    p.add_argument("model_b")
+    p.add_argument("--dir", type=Path, default=Path("data/classified"), help="output of errata classify")
+    p.add_argument("--examples", type=int, default=5, help="example files per line")
+    p.set_defaults(handler=_diff)
 
     p = sub.add_parser("import", help="turn public zoo models' files into predictions .npz files")
     p.add_argument("models", nargs="*", help="zoo model ids (default: all of errata/data/zoo.yaml)")

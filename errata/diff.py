@@ -1,0 +1,63 @@
+"""What changed between two models: per error type, the errors A makes that B fixes, and back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from errata.cascade import ERROR_TYPES
+from errata.classify import ERRORS_FILE
+from errata.errors import ErrataError
+from errata.metrics import MLA_CORRECT
+
+COUNTED_CORRECT = MLA_CORRECT["mla"]
+
+
+def load_errors(classified: Path, model: str) -> pd.DataFrame:
+    path = Path(classified) / model / ERRORS_FILE
+    if not path.exists():
+        known = sorted(p.parent.name for p in Path(classified).glob(f"*/{ERRORS_FILE}"))
+        raise ErrataError(f"no classified model {model!r} in {classified}; known: {', '.join(known)}")
+    return pd.read_parquet(path)
+
+
+def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Non-problematic images both models predicted, with both verdicts side by side."""
+    both = a.merge(b, on=["file_name", "target", "problematic"], suffixes=("_a", "_b"))
+    return both[~both["problematic"]]
+
+
+def fixes(both: pd.DataFrame, n_examples: int = 5) -> pd.DataFrame:
+    """Per error type of the erring model: how many of its errors the other model gets right
+    (counts as correct: correct, overlapping classes, multi-label), with example files."""
+    ok_a = both["error_type_a"].isin(COUNTED_CORRECT)
+    ok_b = both["error_type_b"].isin(COUNTED_CORRECT)
+    rows = []
+    for direction, wrong, right, col in (
+        ("A errs, B fixes", ~ok_a, ok_b, "a"),
+        ("B errs, A fixes", ~ok_b, ok_a, "b"),
+    ):
+        changed = both[wrong & right]
+        groups = changed.groupby(f"error_type_{col}")
+        for etype, group in sorted(groups, key=lambda kv: ERROR_TYPES.index(kv[0])):
+            rows.append(
+                {
+                    "direction": direction,
+                    "error_type": etype,
+                    "count": len(group),
+                    "examples": " ".join(group["file_name"].head(n_examples)),
+                }
+            )
+    return pd.DataFrame(rows, columns=["direction", "error_type", "count", "examples"])
+
+
+def render(model_a: str, model_b: str, both: pd.DataFrame, table: pd.DataFrame) -> str:
+    lines = [f"A = {model_a}, B = {model_b}: {len(both)} non-problematic images predicted by both"]
+    for direction, group in table.groupby("direction", sort=False):
+        lines.append(f"{direction}: {int(group['count'].sum())}")
+        for row in group.itertuples():
+            lines.append(f"  {row.error_type:22s} {row.count:6d}  e.g. {row.examples}")
+    if table.empty:
+        lines.append("no error of either model is fixed by the other")
+    return "\n".join(lines)
