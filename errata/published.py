@@ -7,7 +7,7 @@ import pandas as pd
 
 from errata import sources
 
-LABEL_SET = "multi-label set (Shankar et al. 2020 / Vasudevan et al. 2022), 18,692 non-problematic images"
+LABEL_SET_SHORT = "multi-label set, 18,692 images"
 
 
 def stats(table: str) -> pd.DataFrame:

@@ -40,7 +40,7 @@ def read_stats(stats_dir: Path) -> dict[str, pd.DataFrame]:
 
 def label_set_note(stats: pd.DataFrame) -> str:
     ours = ", ".join(sorted(set(stats["label_set"])))
-    return f"ours: label set {ours}; published (grey): {published.LABEL_SET} - not directly comparable"
+    return f"ours: label set '{ours}'; published (grey): {published.LABEL_SET_SHORT}; not directly comparable"
 
 
 def make_figures(stats: dict[str, pd.DataFrame], agreement_dir: Path, out: Path) -> dict[str, Path]:

@@ -1,0 +1,134 @@
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from errata import agreement, cascade, diff, labelsets, report, summarize, taxonomy, zoo
+from errata.cli import main
+from errata.html_report import find_external_urls
+
+
+@pytest.fixture(scope="module")
+def built(public_data, tmp_path_factory):
+    """A small real pipeline: ReaL, the bundled taxonomy, two full models and one mistakes-only."""
+    root = tmp_path_factory.mktemp("report")
+    assert main(["taxonomy", "--out", str(root / "tax")]) == 0
+    models = ["resnet50.imagenetx", "vit.imagenetx", "vit_3b.experts"]
+    preds = zoo.import_models(models, root / "preds")
+    args = ["classify", "--predictions", *map(str, preds), "--out", str(root / "classified")]
+    assert main([*args, "--taxonomy", str(root / "tax")]) == 0
+    summarize.write(root / "classified", root / "stats", root / "metrics.json")
+    tax = taxonomy.load(root / "tax")
+    ev = cascade.EvalArrays.build(labelsets.build("real"), tax.non_prototypical)
+    agreement.write(ev, tax, "real", root / "agreement")
+    report.build(root / "stats", root / "classified", root / "agreement", root / "out")
+    return root
+
+
+def test_html_is_offline_and_holds_the_stats_numbers(built):
+    page = (built / "out" / "index.html").read_text()
+    assert find_external_urls(page) == []
+    assert "<script" not in page and "fine-grained out-of-vocabulary test was not run" in page
+    stats = pd.read_csv(built / "stats" / "all.csv")
+    rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
+    for rec in stats.itertuples():
+        row = next(r for r in rows if f">{rec.model_dir_id}<" in r)
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)
+        for value in (
+            f"{rec.top1_val_acc:.2f}",
+            f"{rec.mla_all:.2f}",
+            str(rec.num_not_classified),
+            str(rec.num_same_superclass),
+            str(rec.num_group_top1_errors),
+        ):
+            assert value in cells, (rec.model_dir_id, value)
+
+
+def test_figures_are_written_as_png_and_svg(built):
+    figs = built / "out" / "figures"
+    for stem in [
+        "top1_vs_mla",
+        "error_types_per_model",
+        "portion_vs_mla_all",
+        "portion_vs_mla_organism",
+        "agreement_vit3b_category",
+        "agreement_greedy_soups_severity",
+    ]:
+        assert (figs / f"{stem}.png").stat().st_size > 10_000
+        assert (figs / f"{stem}.svg").stat().st_size > 10_000
+
+
+def test_agreement_tables_hold_the_real_counts(built):
+    rep = json.loads((built / "agreement" / "agreement.json").read_text())
+    assert rep["label_set"] == "real"
+    for model, n_annotated in (("vit3b", 378), ("greedy_soups", 249)):
+        pairs = pd.read_csv(built / "agreement" / f"{model}_pairs.csv")
+        assert len(pairs) == n_annotated == rep["models"][model]["n_annotated"]
+        kept = pairs[~pairs["problematic"]]
+        category = pd.read_csv(built / "agreement" / f"{model}_category.csv", index_col=0)
+        severity = pd.read_csv(built / "agreement" / f"{model}_severity.csv", index_col=0)
+        assert (
+            category.to_numpy().sum()
+            == severity.to_numpy().sum()
+            == len(kept)
+            == rep["models"][model]["n_pairs"]
+        )
+        assert category.loc["fine_grained"].sum() == (kept["category"] == "fine_grained").sum()
+        agree = sum(category.loc[c, c] for c in category.index if c in category.columns)
+        assert rep["models"][model]["category_agreement"] == pytest.approx(agree / len(kept))
+
+
+def test_agreement_rates_on_constructed_pairs():
+    pairs = pd.DataFrame(
+        {
+            "category": ["fine_grained", "fine_grained", "spurious_correlation", "fine_grained_oov"],
+            "severity": ["Minor", "Major", "Major", "Minor"],
+            "automated": ["fine_grained", "model_failure", "spurious_correlation", "multi_label"],
+        }
+    )
+    r = agreement.rates(pairs)
+    assert r["category_agreement"] == 0.5
+    assert r["category_agreement_without_expert_oov"] == pytest.approx(2 / 3)
+    assert r["major_called_model_failure"] == 0.5 and r["model_failure_that_is_major"] == 1.0
+    assert r["automated_counted_correct"] == 0.25
+
+
+def test_diff_counts_fixes_both_ways():
+    names = [f"f{i}" for i in range(5)]
+    a = pd.DataFrame(
+        {
+            "file_name": names,
+            "target": [1] * 5,
+            "top1": [1, 2, 3, 4, 5],
+            "problematic": [False] * 4 + [True],
+            "error_type": ["correct", "fine_grained", "model_failure", "multi_label", "model_failure"],
+        }
+    )
+    b = a.assign(error_type=["model_failure", "correct", "correct", "fine_grained", "correct"])
+    table = diff.fixes(diff.compare(a, b))
+    got = {(r.direction, r.error_type): r.count for r in table.itertuples()}
+    assert got == {
+        ("A errs, B fixes", "fine_grained"): 1,
+        ("A errs, B fixes", "model_failure"): 1,
+        ("B errs, A fixes", "model_failure"): 1,
+        ("B errs, A fixes", "fine_grained"): 1,
+    }
+    assert "f1" in table.loc[0, "examples"]
+
+
+def test_diff_cli(built, capsys):
+    out = built / "classified"
+    assert main(["diff", "resnet50.imagenetx", "vit.imagenetx", "--dir", str(out)]) == 0
+    text = capsys.readouterr().out
+    fixed = int(re.search(r"A errs, B fixes: (\d+)", text).group(1))
+    a = pd.read_parquet(out / "resnet50.imagenetx" / "errors.parquet")
+    b = pd.read_parquet(out / "vit.imagenetx" / "errors.parquet")
+    ok = ["correct", "overlapping_classes", "multi_label"]
+    both = a.merge(b, on="file_name")
+    both = both[~both["problematic_x"]]
+    expected = int((~both["error_type_x"].isin(ok) & both["error_type_y"].isin(ok)).sum())
+    assert fixed == expected > 0
+    assert main(["diff", "resnet50.imagenetx", "nope", "--dir", str(out)]) == 2
+    assert np.all(a["file_name"] == b["file_name"])
