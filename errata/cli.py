@@ -40,7 +40,8 @@ def _taxonomy(args: argparse.Namespace) -> None:
     if args.explain:
         if len(args.explain) != 3 or args.explain[0] != "explain":
             raise ErrataError("usage: errata taxonomy explain CLASS_A CLASS_B (index, wnid or name)")
-        print(taxonomy.explain(args.explain[1], args.explain[2], args.definitions, args.out))
+        cooc_dir = args.cooccurrence or args.out
+        print(taxonomy.explain(args.explain[1], args.explain[2], args.definitions, cooc_dir))
         return
     report = taxonomy.write_superclasses(args.definitions, args.out)
     evalset = labelsets.build(args.labels)
@@ -117,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("explain", nargs="*", help="explain CLASS_A CLASS_B")
     p.add_argument("--out", type=Path, default=Path("data/taxonomy"))
     p.add_argument("--definitions", type=Path, default=None, help="superclass YAML (default: bundled)")
+    p.add_argument(
+        "--cooccurrence",
+        type=Path,
+        default=None,
+        help="explain: dir with co-occurrence counts (default: --out; the pipeline writes data/cooccurrence)",
+    )
     p.add_argument("--labels", default="real", help="label set whose evaluated images are held out")
     p.add_argument("--cooccurrence-images", default="auto", choices=["auto", "all", "disjoint"])
     p.add_argument("--min-count", type=int, default=2)

@@ -104,27 +104,18 @@ def _download(src: Source, dest: Path) -> str | None:
 def fetch(name: str, *, allow_download: bool = True) -> Path:
     """Path to the verified local copy of source `name`, trying data dir, mirror, then download."""
     src = get_source(name)
-    tried: list[str] = []
     local = data_dir() / src.relpath
-    if local.exists():
-        problem = _check(src, local)
-        if problem is None:
-            return local
-        tried.append(f"{local}: {problem}")
-    else:
-        tried.append(f"{local}: not present")
-
     mirror = os.environ.get(MIRROR_ENV)
+    places = [(local, str(local))]
     if mirror:
-        candidate = Path(mirror) / src.relpath
-        if candidate.exists():
-            problem = _check(src, candidate)
-            if problem is None:
-                return candidate
-            tried.append(f"{candidate} ({MIRROR_ENV}): {problem}")
-        else:
-            tried.append(f"{candidate} ({MIRROR_ENV}): not present")
-    else:
+        places.append((Path(mirror) / src.relpath, f"{Path(mirror) / src.relpath} ({MIRROR_ENV})"))
+    tried: list[str] = []
+    for path, label in places:
+        problem = _check(src, path) if path.exists() else "not present"
+        if problem is None:
+            return path
+        tried.append(f"{label}: {problem}")
+    if not mirror:
         tried.append(f"{MIRROR_ENV}: not set")
 
     if allow_download:
@@ -135,10 +126,10 @@ def fetch(name: str, *, allow_download: bool = True) -> Path:
     else:
         tried.append("download: disabled")
 
-    places = "\n  - ".join(tried)
+    listing = "\n  - ".join(tried)
     raise ErrataError(
         f"cannot get source {name!r} ({src.repo}@{src.commit[:10]}:{src.path}); tried:\n"
-        f"  - {places}\n"
+        f"  - {listing}\n"
         f"Fix: connect to the internet, or set {MIRROR_ENV} to a directory laid out as "
         f"github/<owner>/<repo>/<path> that holds this file (sha256 {src.sha256}), "
         f"or place it at {local}."

@@ -59,6 +59,7 @@ def test_missing_wordnet_gives_one_clear_error():
     assert out.startswith("ErrataError") and "provision" in out and "wordnet-base" in out
 
 
+PLAIN_POSITIONS = {imagenet.val_file_name(i): i for i in range(imagenet.NUM_VAL_IMAGES)}
 names = st.one_of(
     st.integers(-5, 50_010).map(lambda i: f"ILSVRC2012_val_{i:08d}.JPEG"),
     st.integers(0, 10**9).map(lambda i: f"ILSVRC2012_val_{i}.JPEG"),
@@ -78,6 +79,5 @@ names = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(names, max_size=20))
 def test_val_positions_agrees_with_a_plain_lookup(batch):
-    plain = {imagenet.val_file_name(i): i for i in range(imagenet.NUM_VAL_IMAGES)}
-    expected = [plain.get(n, -1) for n in batch]
+    expected = [PLAIN_POSITIONS.get(n, -1) for n in batch]
     assert imagenet.val_positions(np.array(batch, dtype=str)).tolist() == expected

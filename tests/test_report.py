@@ -27,6 +27,7 @@ def built(public_data, tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_html_is_offline_and_holds_the_stats_numbers(built):
     page = (built / "out" / "index.html").read_text()
     assert find_external_urls(page) == []
@@ -46,6 +47,7 @@ def test_html_is_offline_and_holds_the_stats_numbers(built):
             assert value in cells, (rec.model_dir_id, value)
 
 
+@pytest.mark.slow
 def test_figures_are_written_as_png_and_svg(built):
     figs = built / "out" / "figures"
     for stem in [
@@ -60,6 +62,7 @@ def test_figures_are_written_as_png_and_svg(built):
         assert (figs / f"{stem}.svg").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_agreement_tables_hold_the_real_counts(built):
     rep = json.loads((built / "agreement" / "agreement.json").read_text())
     assert rep["label_set"] == "real"
@@ -118,6 +121,7 @@ def test_diff_counts_fixes_both_ways():
     assert "f1" in table.loc[0, "examples"]
 
 
+@pytest.mark.slow
 def test_diff_cli(built, capsys):
     out = built / "classified"
     assert main(["diff", "resnet50.imagenetx", "vit.imagenetx", "--dir", str(out)]) == 0
