@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from errata import __version__
 from errata.errors import ErrataError
 
 Handler = Callable[[argparse.Namespace], None]
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="errata", description="Classify the remaining errors of ImageNet classifiers."
     )
+    parser.add_argument("--version", action="version", version=f"errata {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("prepare", help="build the evaluation set of a label set")
