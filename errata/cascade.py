@@ -41,10 +41,7 @@ class EvalArrays:
     non_prototypical: np.ndarray
     groups: np.ndarray  # (n, 3) bool, order of imagenet.GROUPS
     val_rows: np.ndarray  # (50,000,) evaluation-set row of each validation image, -1 if absent
-
-    @property
-    def target_in_labels(self) -> np.ndarray:
-        return ((self.labels == self.target[:, None]) & self.mask).any(axis=1)
+    target_in_labels: np.ndarray
 
     @classmethod
     def build(cls, evalset: pd.DataFrame, non_prototypical: frozenset[str]) -> EvalArrays:
@@ -71,6 +68,7 @@ class EvalArrays:
             non_prototypical=np.isin(file_names, list(non_prototypical)),
             groups=groups,
             val_rows=val_rows,
+            target_in_labels=((labels == target[:, None]) & mask).any(axis=1),
         )
 
 

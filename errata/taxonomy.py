@@ -124,7 +124,5 @@ def _cooccurrence_line(ia: int, ib: int, cooccurrence_dir: Path | None) -> str:
         common = bool(boolmatrix.load(Path(cooccurrence_dir) / COOC_COMMON)[ia, ib])
         where = f"{report['n_images_counted']} images ({report['images']}, {report['label_set']})"
         return f"co-occurrence: {count} over {where}; common pair: {'yes' if common else 'no'}"
-    real = imagenet.real_labels()
-    targets = imagenet.validation_index()["target"].to_numpy()
-    count = sum(1 for labels, t in zip(real, targets, strict=True) if {ia, ib} <= {*labels, int(t)})
-    return f"co-occurrence: {count} over all 50,000 ReaL images (no co-occurrence directory given)"
+    counts = cooccurrence.count_matrix(imagenet.real_labels(), imagenet.validation_index()["target"])
+    return f"co-occurrence: {counts[ia, ib]} over all 50,000 ReaL images (no co-occurrence directory given)"

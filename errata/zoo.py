@@ -45,8 +45,7 @@ def _cleanlab_npy(srcs: dict[str, str]) -> predictions.Predictions:
 
 
 def _expert_mistakes(srcs: dict[str, str]) -> predictions.Predictions:
-    model_key = next(k for k, v in experts.MODELS.items() if v == srcs["predictions"])
-    df = experts.annotations(model_key)
+    df = experts.annotations(srcs["experts"])
     return predictions.Predictions(df["file_name"].to_numpy(str), df["top1"].to_numpy(np.int64)[:, None])
 
 

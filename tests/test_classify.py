@@ -242,3 +242,25 @@ def test_stats_tables_use_reference_columns_and_add_up(classified, tmp_path):
     assert (groups >= tables["all"]["num_group_samples"]).all()
     m = json.loads((tmp_path / "metrics.json").read_text())
     assert m["resnet50.imagenetx"]["top1"] == pytest.approx(76.13)
+
+
+def test_every_zoo_model_imports_with_its_coverage(public_data):
+    sizes = {"all": imagenet.NUM_VAL_IMAGES}
+    for model_id, meta in zoo.models().items():
+        preds = zoo.load_predictions(model_id)
+        assert (imagenet.val_positions(preds.file_names) >= 0).all(), model_id
+        if meta["coverage"] in sizes:
+            assert len(preds) == sizes[meta["coverage"]], model_id
+    assert len(zoo.load_predictions("vit_3b.experts")) == 378
+    assert len(zoo.load_predictions("greedy_soups.experts")) == 249
+
+
+def test_cleanlab_index_mapping_agrees_with_the_validation_labels(public_data):
+    """cleanlab's files are in class-folder order: mapped through its index, its original labels
+    must equal the pinned validation labels, which checks the mapping its predictions use too."""
+    from errata import sources
+
+    labels = np.load(sources.fetch("cleanlab_original_labels"))
+    names = zoo.load_predictions("resnet50.cleanlab_cv").file_names
+    index = imagenet.validation_index()
+    assert np.array_equal(index.loc[names, "target"].to_numpy(), labels)
