@@ -11,6 +11,7 @@ import pandas as pd
 
 from errata import cascade, experts, imagenet, predictions
 from errata.atomic import write_json, write_with
+from errata.metrics import MLA_CORRECT
 from errata.taxonomy import Taxonomy
 
 SEVERITIES = ("Major", "Minor", "Borderline")
@@ -53,9 +54,7 @@ def rates(pairs: pd.DataFrame) -> dict[str, Any]:
         "category_agreement_without_expert_oov": float(same[no_oov].mean()),
         "major_called_model_failure": float(failure[major].mean()) if major.any() else None,
         "model_failure_that_is_major": float(major[failure].mean()) if failure.any() else None,
-        "automated_counted_correct": float(
-            pairs["automated"].isin(["correct", "overlapping_classes", "multi_label"]).mean()
-        ),
+        "automated_counted_correct": float(pairs["automated"].isin(MLA_CORRECT["mla"]).mean()),
     }
 
 

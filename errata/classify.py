@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -72,7 +71,3 @@ def classify_files(
         summaries[mid] = summary
     write_json(Path(out) / "run.json", {"errata_version": __version__, **config, "models": ids})
     return summaries
-
-
-def read_summary(out: Path, model: str) -> dict[str, Any]:
-    return json.loads((Path(out) / model / SUMMARY_FILE).read_text())
