@@ -50,7 +50,7 @@ def main() -> None:
     copies = [copy() for _ in range(args.models)]
 
     def run(fn, preds: predictions.Predictions) -> np.ndarray:
-        top1 = predictions.align(preds, ev.val_rows, "bench")
+        top1 = predictions.align(preds, ev.positions)
         codes = fn(ev, tax, top1)
         metrics.summarize(codes, top1, ev)
         return codes

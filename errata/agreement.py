@@ -21,7 +21,7 @@ def classify_pairs(model: str, ev: cascade.EvalArrays, tax: Taxonomy) -> pd.Data
     """The experts' annotations of `model` with our error type beside each."""
     ann = experts.annotations(model).copy()
     preds = predictions.Predictions(ann["file_name"].to_numpy(str), ann["top1"].to_numpy(np.int64)[:, None])
-    top1 = predictions.align(preds, ev.val_rows, f"expert annotations of {model}")
+    top1 = predictions.align(preds, ev.positions)
     codes = cascade.classify(ev, tax, top1)
     at = ev.val_rows[imagenet.val_positions(preds.file_names)]
     evaluated = at >= 0

@@ -1,4 +1,4 @@
-"""The decision cascade of METHOD.md: each prediction gets the first error type that applies.
+"""The decision cascade (docs/method.md): each prediction gets the first error type that applies.
 
 `classify` is the vectorised path used everywhere; `classify_plain` is a per-image transcription of
 the rules, kept as the reference the property tests check `classify` against.
@@ -40,6 +40,7 @@ class EvalArrays:
     in_imagenet_m: np.ndarray
     non_prototypical: np.ndarray
     groups: np.ndarray  # (n, 3) bool, order of imagenet.GROUPS
+    positions: np.ndarray  # (n,) validation index (0..49,999) of each row
     val_rows: np.ndarray  # (50,000,) evaluation-set row of each validation image, -1 if absent
     target_in_labels: np.ndarray
 
@@ -56,8 +57,9 @@ class EvalArrays:
         class_group = np.stack([imagenet.class_groups() == g for g in imagenet.GROUPS], axis=1)
         groups = class_group[target] | (class_group[labels] & mask[:, :, None]).any(axis=1)
         file_names = evalset["file_name"].to_numpy(str)
+        positions = imagenet.val_positions(file_names)
         val_rows = np.full(imagenet.NUM_VAL_IMAGES, -1, dtype=np.int64)
-        val_rows[imagenet.val_positions(file_names)] = np.arange(n)
+        val_rows[positions] = np.arange(n)
         return cls(
             file_names=file_names,
             target=target,
@@ -67,6 +69,7 @@ class EvalArrays:
             in_imagenet_m=evalset["in_imagenet_m"].to_numpy(bool),
             non_prototypical=np.isin(file_names, list(non_prototypical)),
             groups=groups,
+            positions=positions,
             val_rows=val_rows,
             target_in_labels=((labels == target[:, None]) & mask).any(axis=1),
         )
@@ -98,7 +101,7 @@ def classify(ev: EvalArrays, tax: Taxonomy, top1: np.ndarray, oov: np.ndarray | 
 def classify_plain(
     ev: EvalArrays, tax: Taxonomy, top1: np.ndarray, oov: np.ndarray | None = None
 ) -> np.ndarray:
-    """The same cascade, one image at a time, written to be read against METHOD.md."""
+    """The same cascade, one image at a time, written to be read against docs/method.md."""
     out = np.empty(len(top1), dtype=np.int8)
     for i, p in enumerate(top1):
         labels = {int(x) for x, ok in zip(ev.labels[i], ev.mask[i], strict=True) if ok}

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from errata import __version__
-from errata.errors import ErrataError
+from errata import __version__, inputs
+from errata.errors import ErrataError, report_errors
 
 Handler = Callable[[argparse.Namespace], None]
 
@@ -17,12 +17,8 @@ def _prepare(args: argparse.Namespace) -> None:
     from errata import labelsets
 
     evalset = labelsets.build(args.labels)
-    stats = labelsets.write(evalset, args.labels, args.out)
-    print(
-        f"{stats['n_images']} images, {stats['n_problematic']} problematic "
-        f"({stats['n_empty_labels']} with no label, {stats['n_without_original_label']} without the "
-        f"original label), {stats['n_non_problematic']} evaluated -> {args.out}"
-    )
+    stats = labelsets.write(evalset, args.labels, inputs.require_out_dir(args.out))
+    print(f"{labelsets.describe(stats)} -> {args.out}")
 
 
 def _sources(args: argparse.Namespace) -> None:
@@ -37,52 +33,52 @@ def _sources(args: argparse.Namespace) -> None:
 
 def _taxonomy(args: argparse.Namespace) -> None:
     from errata import labelsets, taxonomy
+    from errata.atomic import staged_dir
 
     if args.explain:
         if len(args.explain) != 3 or args.explain[0] != "explain":
             raise ErrataError("usage: errata taxonomy explain CLASS_A CLASS_B (index, wnid or name)")
-        cooc_dir = args.cooccurrence or args.out
-        print(taxonomy.explain(args.explain[1], args.explain[2], args.definitions, cooc_dir))
+        print(taxonomy.explain(args.explain[1], args.explain[2], args.definitions, args.cooccurrence))
         return
-    report = taxonomy.write_superclasses(args.definitions, args.out)
+    if args.out is None:
+        raise ErrataError("--out DIR is required to build a taxonomy (the pipeline's is data/taxonomy)")
+    out = inputs.require_out_dir(args.out)
     evalset = labelsets.build(args.labels)
-    cooc = taxonomy.write_cooccurrence(
-        args.out, evalset, args.labels, args.cooccurrence_images, args.min_count, args.out
-    )
-    print(_coverage_line(report, cooc) + f" -> {args.out}")
+    with staged_dir(out) as stage:
+        report = taxonomy.write_superclasses(args.definitions, stage)
+        cooc = taxonomy.write_cooccurrence(
+            stage, evalset, args.labels, args.cooccurrence_images, args.min_count, stage
+        )
+    print(_coverage_line(report, cooc) + f" -> {out}")
 
 
 def _classify(args: argparse.Namespace) -> None:
-    from errata import cascade, classify, labelsets, taxonomy
+    from errata import classify
 
-    evalset = labelsets.read(args.evalset) if args.evalset else labelsets.build(args.labels)
-    tax_dir = args.taxonomy
-    if tax_dir is None:
-        tax_dir = args.out / "taxonomy"
-        taxonomy.write_superclasses(None, tax_dir)
-        taxonomy.write_cooccurrence(tax_dir, evalset, args.labels, "auto", 2, tax_dir)
-    tax = taxonomy.load(tax_dir, args.cooccurrence)
-    ev = cascade.EvalArrays.build(evalset, tax.non_prototypical)
-    config = {"label_set": args.labels, "taxonomy": str(tax_dir)}
-    summaries = classify.classify_files(args.predictions, ev, tax, args.out, config)
+    summaries = classify.run(
+        args.predictions,
+        args.out,
+        labels=args.labels,
+        evalset_path=args.evalset,
+        taxonomy_dir=args.taxonomy,
+        cooccurrence_dir=args.cooccurrence,
+    )
     for mid, s in summaries.items():
-        print(
-            f"{mid}: top-1 {s['top1']:.2f}%, MLA {s['mla']:.2f}%, {s['n_top1_errors']} errors over "
-            f"{s['n_evaluated']} evaluated images -> {args.out / mid}"
-        )
+        print(f"{classify.describe(s)} -> {args.out / mid}")
 
 
 def _import(args: argparse.Namespace) -> None:
     from errata import zoo
 
     ids = args.models or list(zoo.models())
-    for path in zoo.import_models(ids, args.out):
+    for path in zoo.import_models(ids, inputs.require_out_dir(args.out)):
         print(path)
 
 
 def _diff(args: argparse.Namespace) -> None:
     from errata import diff
 
+    diff.require_same_label_set(args.dir, args.model_a, args.model_b)
     a, b = (diff.load_errors(args.dir, m) for m in (args.model_a, args.model_b))
     both = diff.compare(a, b)
     table = diff.fixes(both, args.examples)
@@ -107,28 +103,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("prepare", help="build the evaluation set of a label set")
     p.add_argument("--labels", default="real", help="real | multilabel:PATH | custom:PATH")
-    p.add_argument("--out", type=Path, default=Path("data/prepared"))
+    p.add_argument("--out", type=Path, required=True, help="directory for evalset.parquet and counts.json")
     p.set_defaults(handler=_prepare)
 
     p = sub.add_parser(
         "taxonomy",
         help="build superclasses, overlapping classes, co-occurrence pairs (or: explain A B)",
         description="`errata taxonomy --out DIR` builds the taxonomy; "
-        "`errata taxonomy explain CLASS_A CLASS_B [--out DIR]` says why two classes do or do not "
-        "share a superclass and how often they co-occur (from DIR when it holds a built taxonomy).",
+        "`errata taxonomy explain CLASS_A CLASS_B [--cooccurrence DIR]` says why two classes do or "
+        "do not share a superclass and how often they co-occur. A class is an index, a wnid or any "
+        "of its names.",
     )
     p.add_argument("explain", nargs="*", help="explain CLASS_A CLASS_B")
-    p.add_argument("--out", type=Path, default=Path("data/taxonomy"))
+    p.add_argument("--out", type=Path, default=None, help="directory to build the taxonomy in")
     p.add_argument("--definitions", type=Path, default=None, help="superclass YAML (default: bundled)")
     p.add_argument(
         "--cooccurrence",
         type=Path,
         default=None,
-        help="explain: dir with co-occurrence counts (default: --out; the pipeline writes data/cooccurrence)",
+        help="explain: dir with co-occurrence counts (the pipeline writes data/cooccurrence; "
+        "default: count over all 50,000 ReaL images)",
     )
     p.add_argument("--labels", default="real", help="label set whose evaluated images are held out")
     p.add_argument("--cooccurrence-images", default="auto", choices=["auto", "all", "disjoint"])
-    p.add_argument("--min-count", type=int, default=2)
+    p.add_argument("--min-count", type=int, default=2, help="co-occurrences that make a pair common")
     p.set_defaults(handler=_taxonomy)
 
     p = sub.add_parser("classify", help="classify the errors of one or more models")
@@ -140,13 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help=".npz, ImageNet-X .csv or file_name,top1[,..] .csv; model id = file stem",
     )
-    p.add_argument("--labels", default="real", help="real | multilabel:PATH | custom:PATH")
+    p.add_argument(
+        "--labels",
+        default=None,
+        help="real | multilabel:PATH | custom:PATH (default: the --evalset's own, else real)",
+    )
     p.add_argument("--out", type=Path, required=True)
     p.add_argument(
         "--evalset",
         type=Path,
         default=None,
-        help="a prepared evalset.parquet of --labels (default: build it from --labels)",
+        help="an evalset.parquet from `errata prepare` (default: build it from --labels)",
     )
     p.add_argument(
         "--taxonomy",
@@ -171,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="turn public zoo models' files into predictions .npz files")
     p.add_argument("models", nargs="*", help="zoo model ids (default: all of errata/data/zoo.yaml)")
-    p.add_argument("--out", type=Path, default=Path("data/predictions"))
+    p.add_argument("--out", type=Path, required=True, help="directory for <model>.npz")
     p.set_defaults(handler=_import)
 
     p = sub.add_parser("sources", help="list the pinned outside files, or fetch and verify them")
@@ -180,20 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_stage(command: str, fn: Callable[[], None]) -> int:
-    """Run a DVC stage body with the same clean error reporting as the CLI."""
-    try:
-        fn()
-    except ErrataError as exc:
-        print(f"errata {command}: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
-    return run_stage(args.command, lambda: handler(args))
+    return report_errors(args.command, lambda: handler(args))
 
 
 if __name__ == "__main__":

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from errata.cascade import ERROR_TYPES
-from errata.classify import ERRORS_FILE
 from errata.errors import ErrataError
 from errata.metrics import MLA_CORRECT
+from errata.outputs import ERRORS_FILE, SUMMARY_FILE
 
 COUNTED_CORRECT = MLA_CORRECT["mla"]
 
@@ -20,6 +21,24 @@ def load_errors(classified: Path, model: str) -> pd.DataFrame:
         known = sorted(p.parent.name for p in Path(classified).glob(f"*/{ERRORS_FILE}"))
         raise ErrataError(f"no classified model {model!r} in {classified}; known: {', '.join(known)}")
     return pd.read_parquet(path)
+
+
+def require_same_label_set(classified: Path, model_a: str, model_b: str) -> str:
+    """Both models were classified under one label set: otherwise their verdicts on an image
+    answer different questions and the comparison would be meaningless."""
+    sets = {}
+    for m in (model_a, model_b):
+        path = Path(classified) / m / SUMMARY_FILE
+        if not path.exists():
+            load_errors(classified, m)  # names the known models
+            raise ErrataError(f"{path} is missing: classify {m!r} again")
+        sets[m] = json.loads(path.read_text())["label_set"]
+    if sets[model_a] != sets[model_b]:
+        raise ErrataError(
+            f"{model_a} was classified with label set {sets[model_a]!r} and {model_b} with "
+            f"{sets[model_b]!r}; classify both with the same --labels to compare them"
+        )
+    return sets[model_a]
 
 
 def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

@@ -223,6 +223,12 @@ def top1_vs_mla(
 def agreement_heatmap(table: pd.DataFrame, title: str, out_stem: Path) -> list[Path]:
     """Counts of expert verdicts against automated error types, to see where the two disagree."""
     with plt.rc_context(STYLE):
+        if table.size == 0:
+            fig, ax = plt.subplots(figsize=(6, 1.6), layout="constrained")
+            ax.text(0.5, 0.5, "no expert pair is evaluated under this label set", ha="center", va="center")
+            ax.set_axis_off()
+            ax.set_title(title)
+            return save(fig, out_stem)
         size = (1.6 + 1.1 * table.shape[1], 1.4 + 0.5 * table.shape[0])
         fig, ax = plt.subplots(figsize=size, layout="constrained")
         sns.heatmap(table, annot=True, fmt="g", cmap="Blues", linewidths=0.5, cbar=False, ax=ax)

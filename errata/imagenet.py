@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import json
 from functools import cache
@@ -69,17 +70,40 @@ def wnids() -> tuple[str, ...]:
 
 
 @cache
-def class_names() -> tuple[str, ...]:
-    """Readable names: the first lemma of timm's imagenet_synset_to_lemma.txt."""
+def class_lemmas() -> tuple[tuple[str, ...], ...]:
+    """Every WordNet lemma of each class, as timm's imagenet_synset_to_lemma.txt lists them."""
     lemmas = {}
     for line in _timm_info("imagenet_synset_to_lemma.txt").read_text().splitlines():
         wnid, _, text = line.partition("\t")
-        lemmas[wnid] = text.split(",")[0].strip()
+        lemmas[wnid] = tuple(x.strip() for x in text.split(","))
     return tuple(lemmas[w] for w in wnids())
 
 
+@cache
+def class_names() -> tuple[str, ...]:
+    """Readable names: the first lemma of each class."""
+    return tuple(ls[0] for ls in class_lemmas())
+
+
+def _normal(name: str) -> str:
+    return " ".join(name.lower().replace("_", " ").split())
+
+
+@cache
+def _classes_by_lemma() -> dict[str, tuple[int, ...]]:
+    out: dict[str, list[int]] = {}
+    for i, lemmas in enumerate(class_lemmas()):
+        for lemma in dict.fromkeys(_normal(x) for x in lemmas):
+            out.setdefault(lemma, []).append(i)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def class_index(key: str | int) -> int:
-    """Resolve a class given as an index, a wnid, or a readable name (first match)."""
+    """Resolve a class given as an index, a wnid, or any of its lemmas ('tank suit', 'Tinca tinca').
+
+    A lemma shared by two classes (crane, cardigan, maillot) is an error that lists them, and a
+    miss suggests close names: a silent first match would explain the wrong class.
+    """
     if isinstance(key, int) or str(key).isdigit():
         idx = int(key)
         if not 0 <= idx < NUM_CLASSES:
@@ -87,11 +111,18 @@ def class_index(key: str | int) -> int:
         return idx
     if key in wnids():
         return wnids().index(key)
-    names = [n.lower() for n in class_names()]
-    wanted = key.lower().replace("_", " ")
-    if wanted in names:
-        return names.index(wanted)
-    raise ErrataError(f"unknown class {key!r}: give an index 0..999, a wnid or a class name")
+    by_lemma = _classes_by_lemma()
+    found = by_lemma.get(_normal(key), ())
+    if len(found) == 1:
+        return found[0]
+    if found:
+        options = "; ".join(
+            f"{i} = {wnids()[i]} ({', '.join(class_lemmas()[i])}: {synsets()[i].definition()})" for i in found
+        )
+        raise ErrataError(f"{key!r} names {len(found)} classes: {options}. Give the index or the wnid.")
+    close = difflib.get_close_matches(_normal(key), list(by_lemma), n=5, cutoff=0.7)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise ErrataError(f"unknown class {key!r}: give an index 0..999, a wnid or a class name{hint}")
 
 
 @cache

@@ -16,12 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from errata import imagenet
-from errata.atomic import write_json, write_with
+from errata import imagenet, inputs
+from errata.atomic import staged_dir, write_json
 from errata.errors import ErrataError
 
 COLUMNS = ["file_name", "target", "labels", "problematic", "in_imagenet_m"]
 VAL_PREFIX = "ILSVRC2012_val_"
+CUSTOM_WHAT = "custom label CSV (file_name,target,labels[,problematic])"
+EVALSET_FILE = "evalset.parquet"
+LABEL_SET_KEY = b"errata.label_set"
 
 
 def build(spec: str) -> pd.DataFrame:
@@ -128,20 +131,18 @@ def from_multilabel(path: Path) -> pd.DataFrame:
 
 
 def _load_json(path: Path) -> Any:
+    inputs.require_text(path, "multi-label JSON file (human_accuracy_v3.0.0.json)")
     try:
         return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise ErrataError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise ErrataError(f"{path}: is not UTF-8 text; expected the multi-label JSON file") from None
     except json.JSONDecodeError as exc:
         raise ErrataError(f"{path}: not valid JSON ({exc})") from None
 
 
 def from_custom(path: Path) -> pd.DataFrame:
     """Read a CSV `file_name,target,labels[,problematic]`; without `problematic`, the ReaL rule."""
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise ErrataError(f"{path}: no such file") from None
+    df = inputs.read_csv(path, CUSTOM_WHAT)
     missing = {"file_name", "target", "labels"} - set(df.columns)
     if missing:
         raise _fail(path, "header", f"missing column(s) {', '.join(sorted(missing))}")
@@ -195,16 +196,64 @@ def counts(evalset: pd.DataFrame, spec: str) -> dict[str, Any]:
     }
 
 
+def describe(stats: dict[str, Any]) -> str:
+    return (
+        f"{stats['n_images']} images, {stats['n_problematic']} problematic "
+        f"({stats['n_empty_labels']} with no label, {stats['n_without_original_label']} without the "
+        f"original label), {stats['n_non_problematic']} evaluated"
+    )
+
+
 def write(evalset: pd.DataFrame, spec: str, out_dir: Path) -> dict[str, Any]:
-    """Write `evalset.parquet` and `counts.json` atomically; return the counts."""
-    out_dir = Path(out_dir)
-    write_with(out_dir / "evalset.parquet", lambda tmp: evalset.to_parquet(tmp, index=False))
+    """Write `evalset.parquet` (recording `spec` in its metadata) and `counts.json`; return the counts."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(evalset, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), LABEL_SET_KEY: spec.encode()})
     stats = counts(evalset, spec)
-    write_json(out_dir / "counts.json", stats)
+    with staged_dir(out_dir) as stage:
+        pq.write_table(table, stage / EVALSET_FILE)
+        write_json(stage / "counts.json", stats)
     return stats
 
 
-def read(path: Path) -> pd.DataFrame:
-    df = pd.read_parquet(path)
+def read(path: Path) -> tuple[pd.DataFrame, str]:
+    """An evaluation set written by `write`, and the label-set spec it was built from."""
+    import pyarrow.parquet as pq
+
+    inputs.require_file(path, f"evaluation set ({EVALSET_FILE} written by `errata prepare`)")
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a file that is not Parquet
+        raise ErrataError(f"{path}: not a Parquet evaluation set ({exc})") from None
+    spec = (table.schema.metadata or {}).get(LABEL_SET_KEY)
+    if spec is None or table.column_names != COLUMNS:
+        raise ErrataError(
+            f"{path}: not an evaluation set written by `errata prepare` (columns {table.column_names}, "
+            f"label set {'recorded' if spec else 'not recorded'}); rebuild it with `errata prepare`"
+        )
+    df = table.to_pandas()
     df["labels"] = df["labels"].map(lambda a: [int(x) for x in a])
-    return df
+    return df, spec.decode()
+
+
+def spec_path(spec: str) -> Path | None:
+    """The file a `multilabel:`/`custom:` spec names (None for `real`)."""
+    kind, _, arg = spec.partition(":")
+    return Path(arg) if kind in ("multilabel", "custom") and arg else None
+
+
+def require_tracked(spec: str, labels_dir: Path) -> None:
+    """For the DVC pipeline: a label file must sit under `labels_dir`, a declared dependency, or
+    editing it would leave `dvc status` reporting stale results as up to date."""
+    path = spec_path(spec)
+    if path is None:
+        return
+    inside = Path(labels_dir).resolve()
+    if not path.resolve().is_relative_to(inside):
+        raise ErrataError(
+            f"label file {path} is outside {labels_dir}/: the pipeline tracks label files only there. "
+            f"Copy it in (or `dvc add` it there) and set labels.set to "
+            f"'{spec.partition(':')[0]}:{Path(labels_dir) / path.name}'"
+        )

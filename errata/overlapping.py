@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from itertools import permutations
 
 import numpy as np
 import yaml
 
 from errata.imagenet import NUM_CLASSES
+from errata.packaged import data_file
 
 
 def load_raw() -> dict:
-    return yaml.safe_load(resources.files("errata").joinpath("data/overlapping_classes.yaml").read_text())
+    return yaml.safe_load(data_file("overlapping_classes.yaml").read_text())
 
 
 def named_classes(raw: dict) -> list[tuple[int, str]]:

@@ -4,23 +4,36 @@ Formats (chosen by extension and header):
   .npz                  the project's own: `file_names` (str), `topk` (int, n x k), optional `probs`
   .csv, ImageNet-X      `file_name,predicted_class,predicted_probability`
   .csv, top-k           `file_name,top1[,top2..top5]`
-Class indices are 0..999 in sorted-wnid order.
+Class indices are 0..999 in sorted-wnid order. `read` checks everything a classification relies
+on, so a file that passes it cannot fail later.
 """
 
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from errata import imagenet
+from errata import imagenet, inputs
 from errata.atomic import write_npz
 from errata.errors import ErrataError
 from errata.imagenet import NUM_CLASSES
 
 IMAGENETX_COLUMNS = ["file_name", "predicted_class", "predicted_probability"]
+WHAT = "predictions file (file_name,top1[,top2..] or ImageNet-X CSV, or .npz)"
+RowLabel = Callable[[int], str]
+
+
+def csv_line(i: int) -> str:
+    return f"line {i + 2}"
+
+
+def array_row(i: int) -> str:
+    return f"row {i}"
 
 
 @dataclass(frozen=True)
@@ -38,51 +51,92 @@ class Predictions:
     def __len__(self) -> int:
         return len(self.file_names)
 
+    def top1_by_position(self) -> np.ndarray:
+        """Top-1 of each of the 50,000 validation images (-1 where not predicted); int16, 100 kB."""
+        pos = imagenet.val_positions(self.file_names)
+        if (pos < 0).any():
+            raise ErrataError(f"{self.file_names[pos < 0][0]!r} is not an ImageNet validation file name")
+        out = np.full(imagenet.NUM_VAL_IMAGES, -1, dtype=np.int16)
+        out[pos] = self.top1
+        return out
+
+
+def align(preds: Predictions, positions: np.ndarray) -> np.ndarray:
+    """Top-1 per evaluation-set row, given each row's validation position (-1: not predicted)."""
+    return preds.top1_by_position()[positions].astype(np.int64)
+
 
 def read(path: Path) -> Predictions:
-    """Read and check a predictions file (indices in range, no duplicates, no NaN)."""
+    """Read and check a predictions file (see `check`)."""
     path = Path(path)
-    if not path.exists():
-        raise ErrataError(f"{path}: no such predictions file")
+    inputs.require_file(path, WHAT)
     if path.suffix == ".npz":
         preds = _read_npz(path)
+        check(preds, str(path), array_row)
     elif path.suffix == ".csv":
         preds = _read_csv(path)
+        check(preds, str(path), csv_line)
     else:
-        raise ErrataError(f"{path}: unknown predictions format (use .npz or .csv)")
-    check(preds, str(path))
+        raise ErrataError(f"{path}: unknown predictions format {path.suffix!r}; expected a {WHAT}")
     return preds
 
 
 def _read_npz(path: Path) -> Predictions:
     try:
         with np.load(path, allow_pickle=False) as z:
-            probs = z["probs"] if "probs" in z.files else None
-            return Predictions(z["file_names"].astype(str), _as_topk(path, z["topk"]), probs)
-    except (KeyError, ValueError) as exc:
-        raise ErrataError(f"{path}: not a predictions .npz with file_names and topk ({exc})") from None
+            missing = {"file_names", "topk"} - set(z.files)
+            if missing:
+                raise ErrataError(f"{path}: no array(s) {', '.join(sorted(missing))}; expected a {WHAT}")
+            names, topk = z["file_names"], z["topk"]
+            probs = z["probs"].astype(np.float32) if "probs" in z.files else None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ErrataError(f"{path}: not a readable .npz ({exc}); expected a {WHAT}") from None
+    if names.dtype.kind != "U":
+        raise ErrataError(f"{path}: file_names must be strings, got dtype {names.dtype}")
+    if topk.dtype.kind not in "iu":
+        raise ErrataError(f"{path}: topk must hold integer class indices 0..999, got dtype {topk.dtype}")
+    return Predictions(names, _as_topk(path, topk), probs)
 
 
 def _read_csv(path: Path) -> Predictions:
-    df = pd.read_csv(path, dtype={"file_name": str})
+    df = inputs.read_csv(path, WHAT)
     cols = list(df.columns)
-    if cols[:3] == IMAGENETX_COLUMNS:
-        topk, probs = df[["predicted_class"]], df[["predicted_probability"]].to_numpy(np.float32)
-    elif cols and cols[0] == "file_name" and cols[1:] == [f"top{i}" for i in range(1, len(cols))]:
-        topk, probs = df[cols[1:]], None
+    if cols == IMAGENETX_COLUMNS:
+        class_cols, probs = cols[1:2], _probabilities(path, df["predicted_probability"])
+    elif len(cols) >= 2 and cols[0] == "file_name" and cols[1:] == [f"top{i}" for i in range(1, len(cols))]:
+        class_cols, probs = cols[1:], None
     else:
         raise ErrataError(
-            f"{path}: header {','.join(cols)!r} is neither ImageNet-X "
+            f"{path}: line 1: header {','.join(cols)!r} is neither ImageNet-X "
             f"({','.join(IMAGENETX_COLUMNS)}) nor file_name,top1[,top2..]"
         )
-    if topk.isna().any().any():
-        row = int(np.nonzero(topk.isna().any(axis=1).to_numpy())[0][0])
-        raise ErrataError(f"{path}: line {row + 2}: missing class index")
-    values = topk.to_numpy()
-    if not np.issubdtype(values.dtype, np.integer):
-        bad = next(i for i, v in enumerate(values.ravel()) if not float(v).is_integer())
-        raise ErrataError(f"{path}: line {bad // values.shape[1] + 2}: class index is not an integer")
-    return Predictions(df["file_name"].to_numpy(str), _as_topk(path, values), probs)
+    topk = np.stack([_class_column(path, df[c]) for c in class_cols], axis=1)
+    return Predictions(df["file_name"].to_numpy(str), topk, probs)
+
+
+def _class_column(path: Path, text: pd.Series) -> np.ndarray:
+    values = pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(np.float64)
+    bad = ~np.isfinite(values) | (values != np.round(values))
+    if bad.any():
+        i = int(bad.argmax())
+        found = text.iloc[i]
+        hint = " (class names are not accepted)" if found.strip()[:1].isalpha() else ""
+        if not found.strip():
+            found, hint = "", " (empty)"
+        raise ErrataError(
+            f"{path}: {csv_line(i)}: class indices must be integers 0..{NUM_CLASSES - 1}; "
+            f"found {found!r} in column {text.name!r}{hint}"
+        )
+    return values.astype(np.int64)
+
+
+def _probabilities(path: Path, text: pd.Series) -> np.ndarray:
+    values = pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(np.float32)
+    bad = np.isnan(values)
+    if bad.any():
+        i = int(bad.argmax())
+        raise ErrataError(f"{path}: {csv_line(i)}: probability must be a number, found {text.iloc[i]!r}")
+    return values[:, None]
 
 
 def _as_topk(path: Path, values: np.ndarray) -> np.ndarray:
@@ -90,50 +144,52 @@ def _as_topk(path: Path, values: np.ndarray) -> np.ndarray:
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2 or values.shape[1] == 0:
-        raise ErrataError(f"{path}: top-k classes must be an n x k array")
+        raise ErrataError(f"{path}: top-k classes must be an n x k array, got shape {values.shape}")
     return values.astype(np.int64)
 
 
-def check(preds: Predictions, where: str) -> None:
-    """Indices in 0..999, no duplicate file names, no NaN probabilities."""
+def check(preds: Predictions, where: str, row: RowLabel = array_row) -> None:
+    """At least one row; indices in 0..999 (with a hint when they look 1-based); file names that are
+    ImageNet validation images, each once; probabilities that are numbers."""
     n = len(preds.file_names)
+    if n == 0:
+        raise ErrataError(f"{where}: no predictions")
     if preds.topk.shape[0] != n or (preds.probs is not None and preds.probs.shape[0] != n):
         raise ErrataError(f"{where}: file_names, topk and probs differ in length")
-    out_of_range = (preds.topk < 0) | (preds.topk >= NUM_CLASSES)
-    if out_of_range.any():
-        i = int(np.nonzero(out_of_range.any(axis=1))[0][0])
-        raise ErrataError(
-            f"{where}: {preds.file_names[i]}: class index {preds.topk[i][out_of_range[i]][0]} "
-            f"outside 0..{NUM_CLASSES - 1}"
-        )
-    names, first, counts = np.unique(preds.file_names, return_index=True, return_counts=True)
-    if (counts > 1).any():
-        dup = names[counts > 1][0]
-        raise ErrataError(f"{where}: duplicate file name {dup} ({int(counts[names == dup][0])} rows)")
-    if preds.probs is not None and np.isnan(preds.probs).any():
-        i = int(np.nonzero(np.isnan(preds.probs).any(axis=1))[0][0])
-        raise ErrataError(f"{where}: {preds.file_names[i]}: probability is NaN")
-
-
-def align(preds: Predictions, val_rows: np.ndarray, where: str) -> np.ndarray:
-    """Top-1 per evaluation-set row (-1 where the model has no prediction).
-
-    `val_rows` maps each of the 50,000 validation images to its evaluation-set row (-1 if not
-    evaluated). A file name that is not a validation image is an error; predictions for images
-    outside the evaluation set are ignored, and covering only part of it is fine.
-    """
+    _check_range(preds, where, row)
     pos = imagenet.val_positions(preds.file_names)
     if (pos < 0).any():
-        unknown = preds.file_names[pos < 0]
+        i = int((pos < 0).argmax())
         raise ErrataError(
-            f"{where}: {len(unknown)} file name(s) are not ImageNet validation images, "
-            f"e.g. {str(unknown[0])!r}"
+            f"{where}: {row(i)}: {str(preds.file_names[i])!r} is not an ImageNet validation file name "
+            f"({imagenet.val_file_name(0)} .. {imagenet.val_file_name(imagenet.NUM_VAL_IMAGES - 1)}); "
+            f"{int((pos < 0).sum())} such row(s)"
         )
-    rows = val_rows[pos]
-    top1 = np.full(int((val_rows >= 0).sum()), -1, dtype=np.int64)
-    inside = rows >= 0
-    top1[rows[inside]] = preds.top1[inside]
-    return top1
+    unique, first_row = np.unique(pos, return_index=True)
+    seen = np.full(imagenet.NUM_VAL_IMAGES, -1, dtype=np.int64)
+    seen[unique] = first_row
+    dup = seen[pos] != np.arange(n)
+    if dup.any():
+        i = int(dup.argmax())
+        first = row(int(seen[pos[i]]))
+        raise ErrataError(f"{where}: {row(i)}: duplicate file name {preds.file_names[i]} (first on {first})")
+    if preds.probs is not None and np.isnan(preds.probs).any():
+        i = int(np.isnan(preds.probs).any(axis=1).argmax())
+        raise ErrataError(f"{where}: {row(i)}: {preds.file_names[i]}: probability is NaN")
+
+
+def _check_range(preds: Predictions, where: str, row: RowLabel) -> None:
+    out_of_range = (preds.topk < 0) | (preds.topk >= NUM_CLASSES)
+    if not out_of_range.any():
+        return
+    i = int(out_of_range.any(axis=1).argmax())
+    value = int(preds.topk[i][out_of_range[i]][0])
+    hint = ""
+    if preds.topk.min() >= 1 and preds.topk.max() == NUM_CLASSES:
+        hint = f"; the indices look 1-based (they run 1..{NUM_CLASSES}): subtract 1"
+    raise ErrataError(
+        f"{where}: {row(i)}: class index {value} outside 0..{NUM_CLASSES - 1} (sorted-wnid order){hint}"
+    )
 
 
 def write(preds: Predictions, path: Path) -> Path:

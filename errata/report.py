@@ -11,8 +11,8 @@ import pandas as pd
 
 from errata import confusions, figures, published, summarize
 from errata import html_report as h
-from errata.classify import ERRORS_FILE
 from errata.errors import ErrataError
+from errata.outputs import ERRORS_FILE
 
 SUMMARY_COLUMNS = {
     "model_dir_id": "model",

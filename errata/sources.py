@@ -13,11 +13,11 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from errata.atomic import atomic_path
 from errata.errors import ErrataError
+from errata.packaged import data_file
 
 MIRROR_ENV = "ERRATA_MIRROR"
 DATA_DIR_ENV = "ERRATA_DATA"
@@ -48,7 +48,7 @@ class Source:
 
 @cache
 def registry() -> dict[str, Source]:
-    raw = json.loads(resources.files("errata").joinpath("data/sources.json").read_text())
+    raw = json.loads(data_file("sources.json").read_text())
     return {entry["name"]: Source(**entry) for entry in raw["sources"]}
 
 
@@ -84,7 +84,18 @@ def _check(src: Source, path: Path) -> str | None:
 
 
 def _download(src: Source, dest: Path) -> str | None:
-    """Download into `dest` (verified, atomic); None on success, else why it failed."""
+    """Download into `dest` (verified, atomic); None on success, else why it failed (and the
+    folders made for it removed again)."""
+    made = [d for d in (dest.parent, *dest.parent.parents) if not d.exists()]
+    problem = _try_download(src, dest)
+    if problem is not None:
+        for folder in made:  # deepest first
+            if folder.exists() and not any(folder.iterdir()):
+                folder.rmdir()
+    return problem
+
+
+def _try_download(src: Source, dest: Path) -> str | None:
     try:
         with atomic_path(dest) as tmp:
             with urllib.request.urlopen(src.url, timeout=DOWNLOAD_TIMEOUT_S) as resp, open(tmp, "wb") as out:

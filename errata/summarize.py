@@ -11,7 +11,7 @@ import pandas as pd
 
 from errata import imagenet, zoo
 from errata.atomic import write_json, write_with
-from errata.classify import SUMMARY_FILE
+from errata.outputs import SUMMARY_FILE
 
 TABLES = ("all", *imagenet.GROUPS)
 # reference column -> error type it counts
@@ -69,7 +69,9 @@ def stats_tables(summaries: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
 
 
 def metrics_json(summaries: list[dict[str, Any]]) -> dict[str, Any]:
-    """Headline numbers per model, for `dvc metrics show/diff`."""
+    """Headline numbers per model, for `dvc metrics show/diff`. Shares are fractions: of the top-1
+    errors (the `portions` of the summaries and figures), and of the errors MLA still counts wrong
+    (fine-grained and below, `portions_remaining`)."""
     out = {}
     for s in summaries:
         out[s["model"]] = {
@@ -78,7 +80,8 @@ def metrics_json(summaries: list[dict[str, Any]]) -> dict[str, Any]:
             "mla_minor": round(s["mla_minor"], 4),
             "mla_explainable": round(s["mla_explainable"], 4),
             "n_evaluated": s["n_evaluated"],
-            "portion_model_failure": round(s["portions_remaining"]["model_failure"], 4),
+            "model_failure_share_of_errors": round(s["portions"]["model_failure"], 4),
+            "model_failure_share_of_remaining_errors": round(s["portions_remaining"]["model_failure"], 4),
         }
     return out
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import yaml
 
 from errata import imagenet, wordnet
 from errata.errors import ErrataError
+from errata.packaged import data_file
 
 DEFINITIONS = "superclasses.yaml"
 
@@ -27,7 +27,7 @@ class Superclass:
 
 
 def default_path() -> Path:
-    return Path(str(resources.files("errata").joinpath("data", DEFINITIONS)))
+    return data_file(DEFINITIONS)
 
 
 def load(path: Path | None = None) -> list[Superclass]:

@@ -23,6 +23,7 @@ COOC_PAIRS = "cooccurrence_pairs.csv"
 COOC_COMMON = "common_cooccurrence.npz"
 COOC_COUNTS = "cooccurrence_counts.npz"
 COOC_REPORT = "cooccurrence.json"
+DEFAULT_MIN_COUNT = 2
 
 
 def write_superclasses(definitions: Path | None, out: Path) -> dict:
@@ -79,7 +80,8 @@ class Taxonomy:
 def load(taxonomy_dir: Path, cooccurrence_dir: Path | None = None) -> Taxonomy:
     taxonomy_dir = Path(taxonomy_dir)
     cooc_dir = Path(cooccurrence_dir or taxonomy_dir)
-    for path in (taxonomy_dir / SAME_SUPERCLASS, cooc_dir / COOC_COMMON, taxonomy_dir / NON_PROTOTYPICAL):
+    needed = [taxonomy_dir / f for f in (SAME_SUPERCLASS, OVERLAPPING_CSV, NON_PROTOTYPICAL)]
+    for path in [*needed, cooc_dir / COOC_COMMON]:
         if not path.exists():
             raise ErrataError(f"{path} is missing: build the taxonomy first (`errata taxonomy --out DIR`)")
     pairs = pd.read_csv(taxonomy_dir / OVERLAPPING_CSV)
@@ -117,7 +119,13 @@ def _via(syn, predicate: frozenset[str]) -> str:
 
 
 def _cooccurrence_line(ia: int, ib: int, cooccurrence_dir: Path | None) -> str:
-    if cooccurrence_dir and (Path(cooccurrence_dir) / COOC_COUNTS).exists():
+    if cooccurrence_dir is not None:
+        for name in (COOC_COUNTS, COOC_REPORT, COOC_COMMON):
+            if not (Path(cooccurrence_dir) / name).exists():
+                raise ErrataError(
+                    f"--cooccurrence {cooccurrence_dir}: no {name} there; give the directory the "
+                    f"cooccurrence stage writes (data/cooccurrence), or leave the option out"
+                )
         with np.load(Path(cooccurrence_dir) / COOC_COUNTS) as z:
             count = int(z["counts"][ia, ib])
         report = json.loads((Path(cooccurrence_dir) / COOC_REPORT).read_text())

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +13,14 @@ import numpy as np
 
 from errata import experts, predictions, sources
 from errata.errors import ErrataError
+from errata.packaged import data_file
 
 
 @cache
 def models() -> dict[str, dict[str, Any]]:
     import yaml
 
-    return yaml.safe_load(resources.files("errata").joinpath("data/zoo.yaml").read_text())["models"]
+    return yaml.safe_load(data_file("zoo.yaml").read_text())["models"]
 
 
 def model(model_id: str) -> dict[str, Any]:

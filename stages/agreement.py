@@ -3,16 +3,17 @@
 import sys
 from pathlib import Path
 
-from errata import agreement, cascade, labelsets, params, taxonomy
-from errata.cli import run_stage
+from errata import agreement, cascade, labelsets, taxonomy
+from errata.errors import report_errors
 
 
 def run() -> None:
     tax = taxonomy.load(Path("data/taxonomy"), Path("data/cooccurrence"))
-    ev = cascade.EvalArrays.build(labelsets.read(Path("data/prepared/evalset.parquet")), tax.non_prototypical)
-    report = agreement.write(ev, tax, params.load("labels")["set"], Path("reports/agreement"))
+    evalset, spec = labelsets.read(Path("data/prepared/evalset.parquet"))
+    ev = cascade.EvalArrays.build(evalset, tax.non_prototypical)
+    report = agreement.write(ev, tax, spec, Path("reports/agreement"))
     for model, rates in report["models"].items():
         print(f"{model}: category agreement {rates['category_agreement']:.3f} over {rates['n_pairs']} pairs")
 
 
-sys.exit(run_stage("agreement", run))
+sys.exit(report_errors("agreement", run))

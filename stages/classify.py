@@ -3,16 +3,21 @@
 import sys
 from pathlib import Path
 
-from errata import params
-from errata.cli import main
+from errata import classify, params
+from errata.errors import report_errors
 
-models = params.load("import")["models"]
-files = [str(Path("data/predictions") / f"{m}.npz") for m in models]
-label_set = params.load("labels")["set"]
-sys.exit(
-    main(
-        ["classify", "--predictions", *files, "--labels", label_set, "--out", "data/classified",
-         "--evalset", "data/prepared/evalset.parquet",
-         "--taxonomy", "data/taxonomy", "--cooccurrence", "data/cooccurrence"]
+
+def run() -> None:
+    files = [Path("data/predictions") / f"{m}.npz" for m in params.load("import")["models"]]
+    summaries = classify.run(
+        files,
+        Path("data/classified"),
+        evalset_path=Path("data/prepared/evalset.parquet"),
+        taxonomy_dir=Path("data/taxonomy"),
+        cooccurrence_dir=Path("data/cooccurrence"),
     )
-)  # fmt: skip
+    for s in summaries.values():
+        print(classify.describe(s))
+
+
+sys.exit(report_errors("classify", run))

@@ -4,17 +4,16 @@ import sys
 from pathlib import Path
 
 from errata import labelsets, params, taxonomy
-from errata.cli import run_stage
+from errata.errors import report_errors
 
 
 def run() -> None:
     p = params.load("cooccurrence")
-    evalset = labelsets.read(Path("data/prepared/evalset.parquet"))
-    label_set = params.load("labels")["set"]
+    evalset, spec = labelsets.read(Path("data/prepared/evalset.parquet"))
     report = taxonomy.write_cooccurrence(
-        Path("data/taxonomy"), evalset, label_set, p["images"], p["min_count"], Path("data/cooccurrence")
+        Path("data/taxonomy"), evalset, spec, p["images"], p["min_count"], Path("data/cooccurrence")
     )
     print(report)
 
 
-sys.exit(run_stage("cooccurrence", run))
+sys.exit(report_errors("cooccurrence", run))

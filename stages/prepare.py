@@ -1,8 +1,19 @@
 """DVC stage `prepare`: the evaluation set of `labels.set`."""
 
 import sys
+from pathlib import Path
 
-from errata import params
-from errata.cli import main
+from errata import labelsets, params
+from errata.errors import report_errors
 
-sys.exit(main(["prepare", "--labels", params.load("labels")["set"], "--out", "data/prepared"]))
+LABELS_DIR = Path("labels")
+OUT = Path("data/prepared")
+
+
+def run() -> None:
+    spec = params.load("labels")["set"]
+    labelsets.require_tracked(spec, LABELS_DIR)
+    print(labelsets.describe(labelsets.write(labelsets.build(spec), spec, OUT)))
+
+
+sys.exit(report_errors("prepare", run))

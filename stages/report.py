@@ -4,10 +4,10 @@ import sys
 from pathlib import Path
 
 from errata import report
-from errata.cli import run_stage
+from errata.errors import report_errors
 
 sys.exit(
-    run_stage(
+    report_errors(
         "report",
         lambda: print(
             report.build(

@@ -4,11 +4,11 @@ import sys
 from pathlib import Path
 
 from errata import params, taxonomy
-from errata.cli import run_stage
+from errata.errors import report_errors
 
 p = params.load("taxonomy")
 sys.exit(
-    run_stage(
+    report_errors(
         "taxonomy", lambda: print(taxonomy.write_superclasses(Path(p["definitions"]), Path("data/taxonomy")))
     )
 )

@@ -29,6 +29,27 @@ def test_class_names_and_lookup():
         imagenet.class_index(1000)
 
 
+@pytest.mark.parametrize(
+    "name, index", [("tank suit", 639), ("Tinca tinca", 0), ("Cardigan Welsh corgi", 264), ("TEAPOT", 849)]
+)
+def test_every_lemma_of_a_class_finds_it(name, index):
+    assert imagenet.class_index(name) == index
+
+
+@pytest.mark.parametrize(
+    "name, classes", [("crane", ("134 = n02012849", "517 = n03126707")), ("maillot", ("638 =", "639 ="))]
+)
+def test_a_name_of_two_classes_is_an_error_listing_both(name, classes):
+    with pytest.raises(ErrataError, match=f"'{name}' names 2 classes") as err:
+        imagenet.class_index(name)
+    assert all(c in str(err.value) for c in classes) and "Give the index or the wnid" in str(err.value)
+
+
+def test_a_misspelt_name_gets_suggestions():
+    with pytest.raises(ErrataError, match="did you mean 'teapot'"):
+        imagenet.class_index("teapott")
+
+
 def test_groups_match_the_published_split():
     groups = imagenet.class_groups()
     assert Counter(groups) == {"organism": 410, "artifact": 522, "other": 68}

@@ -102,7 +102,9 @@ def test_custom_with_and_without_problematic_column(tmp_path):
 @pytest.mark.parametrize(
     "body, message",
     [
-        ("file_name,target\n", "missing column"),
+        (f"file_name,target\n{val(0)},1\n", "missing column"),
+        ("file_name,target,labels\n", "has a header but no rows"),
+        (f"file_name,target,labels\n{val(0)},1,1,\n", "line 2: 4 fields where the header has 3"),
         (f"file_name,target,labels\n{val(0)},1,1\nnope.JPEG,1,1\n", "line 3: unknown validation file"),
         (f"file_name,target,labels\n{val(0)},1,1\n{val(0)},1,1\n", "line 3: duplicate file name"),
         (f"file_name,target,labels\n{val(0)},1000,1\n", "line 2: target: class index 1000 outside"),
@@ -133,11 +135,12 @@ def test_cli_writes_outputs_and_leaves_nothing_on_error(tmp_path, capsys):
     good = write_csv(tmp_path, f"file_name,target,labels\n{val(0)},65,65\n")
     out = tmp_path / "out"
     assert main(["prepare", "--labels", f"custom:{good}", "--out", str(out)]) == 0
-    assert labelsets.read(out / "evalset.parquet")["labels"].tolist() == [[65]]
+    evalset, spec = labelsets.read(out / "evalset.parquet")
+    assert evalset["labels"].tolist() == [[65]] and spec == f"custom:{good}"
     assert json.loads((out / "counts.json").read_text())["n_non_problematic"] == 1
 
     bad = write_csv(tmp_path, f"file_name,target,labels\n{val(0)},65,x\n")
     out2 = tmp_path / "out2"
     assert main(["prepare", "--labels", f"custom:{bad}", "--out", str(out2)]) == 2
     assert "line 2" in capsys.readouterr().err
-    assert not out2.exists() or not any(out2.iterdir())
+    assert not out2.exists()

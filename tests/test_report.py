@@ -121,6 +121,21 @@ def test_diff_counts_fixes_both_ways():
     assert "f1" in table.loc[0, "examples"]
 
 
+def test_diff_refuses_models_classified_under_different_label_sets(tmp_path, capsys):
+    errors = pd.DataFrame(
+        {"file_name": ["f"], "target": [1], "top1": [1], "error_type": ["correct"], "problematic": [False]}
+    )
+    for model, label_set in (("a", "real"), ("b", "custom:labels/mine.csv"), ("c", "real")):
+        (tmp_path / model).mkdir()
+        errors.to_parquet(tmp_path / model / "errors.parquet")
+        (tmp_path / model / "summary.json").write_text(json.dumps({"label_set": label_set}))
+    assert main(["diff", "a", "b", "--dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "a was classified with label set 'real' and b with 'custom:labels/mine.csv'" in err
+    assert main(["diff", "a", "c", "--dir", str(tmp_path)]) == 0
+    assert "A = a, B = c: 1 non-problematic images predicted by both" in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_diff_cli(built, capsys):
     out = built / "classified"

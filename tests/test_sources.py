@@ -86,6 +86,7 @@ def test_http_failure_is_reported(isolated, monkeypatch):
     monkeypatch.setattr(sources.urllib.request, "urlopen", not_found)
     with pytest.raises(ErrataError, match="HTTP 404 Not Found"):
         sources.fetch(NAME)
+    assert not (isolated / "data").exists()  # no empty folders left behind
 
 
 def test_download_is_verified_and_lands_in_data_dir(isolated, monkeypatch):

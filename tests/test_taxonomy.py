@@ -184,10 +184,10 @@ def test_cli_builds_taxonomy_and_explains(public_data, tmp_path, capsys):
     assert len(tax.non_prototypical) == 36
     capsys.readouterr()
 
-    assert main(["taxonomy", "explain", "Norfolk terrier", "n02094258", "--out", str(out)]) == 0
+    assert main(["taxonomy", "explain", "Norfolk terrier", "n02094258", "--cooccurrence", str(out)]) == 0
     text = capsys.readouterr().out
     assert "share a superclass: yes" in text and "co-occurrence:" in text and "terrier.n.01" in text
-    assert main(["taxonomy", "explain", "canoe", "paddle", "--out", str(out)]) == 0
+    assert main(["taxonomy", "explain", "canoe", "paddle", "--cooccurrence", str(out)]) == 0
     text = capsys.readouterr().out
     assert "share a superclass: no" in text and "common pair: yes" in text
     assert main(["taxonomy", "explain", "canoe"]) == 2

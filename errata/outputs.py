@@ -1,0 +1,6 @@
+"""Names of the files `errata classify` writes per model and per run (DESIGN contract), in a module
+of their own so that readers of the results do not import the classifier."""
+
+ERRORS_FILE = "errors.parquet"
+SUMMARY_FILE = "summary.json"
+RUN_FILE = "run.json"

@@ -1,0 +1,155 @@
+"""`dvc status` tells the truth: every input a stage reads is one of its deps, so editing it marks
+that stage (and only the stages that read it) as changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from errata import imagenet, stage_deps
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_dvc_yaml_code_deps_are_the_generated_ones():
+    assert stage_deps.stale(ROOT / "dvc.yaml") == {}, "run `python -m errata.stage_deps`"
+
+
+def test_generator_follows_imports_everywhere_and_packaged_data(tmp_path):
+    pkg = tmp_path / "errata"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "deep.py").write_text("X = 1\n")
+    (pkg / "a.py").write_text("def f():\n    from errata import b\n    return b\n")
+    (pkg / "b.py").write_text('from errata.packaged import data_file\nDATA = data_file("b.yaml")\n')
+    (pkg / "packaged.py").write_text("def data_file(name): ...\n")
+    (pkg / "unused.py").write_text('from errata.packaged import data_file\ndata_file("never.yaml")\n')
+    (tmp_path / "stages").mkdir()
+    (tmp_path / "stages" / "s.py").write_text("import errata.a\nfrom errata.sub.deep import X\n")
+    assert stage_deps.code_deps(Path("stages/s.py"), tmp_path) == [
+        "errata/__init__.py",
+        "errata/a.py",
+        "errata/b.py",
+        "errata/data/b.yaml",
+        "errata/packaged.py",
+        "errata/sub/__init__.py",
+        "errata/sub/deep.py",
+        "stages/s.py",
+    ]
+
+
+def test_check_reports_a_missing_dep(tmp_path):
+    pipeline = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    pipeline["stages"]["classify"]["deps"].remove("errata/imagenet.py")
+    shutil.copytree(ROOT / "errata", tmp_path / "errata")
+    shutil.copytree(ROOT / "stages", tmp_path / "stages")
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump(pipeline, sort_keys=False))
+    assert stage_deps.stale(tmp_path / "dvc.yaml") == {"classify": (["errata/imagenet.py"], [])}
+    stage_deps.write(tmp_path / "dvc.yaml")
+    assert stage_deps.stale(tmp_path / "dvc.yaml") == {}
+
+
+def _env(repo: Path) -> dict[str, str]:
+    """Stage commands run this interpreter (`python` first on PATH) and the copy's errata."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, "PATH": path, "PYTHONPATH": str(repo)}
+
+
+def _dvc(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", *args], cwd=repo, env=_env(repo), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _changed_stages(repo: Path) -> set[str]:
+    return set(json.loads(_dvc(repo, "status", "--json") or "{}"))
+
+
+@pytest.fixture(scope="module")
+def reproduced(public_data, tmp_path_factory) -> Path:
+    """A copy of the working tree, with a small custom label set in labels/ and the superclass
+    definitions kept outside the package, after a full `dvc repro`."""
+    repo = tmp_path_factory.mktemp("pipeline") / "repo"
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")  # fmt: skip
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    rows = [f"{imagenet.val_file_name(i)},{t},{t}" for i, t in enumerate([65, 970, 230, 809, 516])]
+    (repo / "labels" / "small.csv").write_text("file_name,target,labels\n" + "\n".join(rows) + "\n")
+    (repo / "defs").mkdir()
+    shutil.copy2(ROOT / "errata" / "data" / "superclasses.yaml", repo / "defs" / "superclasses.yaml")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["labels"]["set"] = "custom:labels/small.csv"
+    params["taxonomy"]["definitions"] = "defs/superclasses.yaml"
+    params["import"]["models"] = ["resnet50.imagenetx"]
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    _dvc(repo, "repro", "--quiet")
+    assert _changed_stages(repo) == set()
+    return repo
+
+
+ALL = {"prepare", "taxonomy", "cooccurrence", "import", "classify", "summarize", "agreement", "report"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "path, stages",
+    [
+        ("labels/small.csv", {"prepare"}),
+        ("defs/superclasses.yaml", {"taxonomy"}),
+        ("errata/imagenet.py", ALL),
+        ("errata/labelsets.py", {"prepare", "cooccurrence", "classify", "agreement"}),
+        ("errata/cascade.py", {"classify", "agreement", "report"}),
+        ("errata/summarize.py", {"summarize", "report"}),
+        ("errata/figures.py", {"report"}),
+        ("errata/data/zoo.yaml", {"import", "summarize", "report"}),
+        ("errata/data/sources.json", ALL),
+        ("errata/data/overlapping_classes.yaml", ALL - {"prepare", "import", "summarize"}),
+        ("stages/classify.py", {"classify"}),
+    ],
+)
+def test_editing_an_input_marks_the_stages_that_read_it(reproduced, path, stages):
+    target = reproduced / path
+    original = target.read_bytes()
+    try:
+        target.write_bytes(original + b"\n")
+        assert _changed_stages(reproduced) == stages
+    finally:
+        target.write_bytes(original)
+    assert _changed_stages(reproduced) == set()
+
+
+@pytest.mark.slow
+def test_a_label_file_outside_labels_dir_is_refused(reproduced, tmp_path):
+    """Last in this file: DVC removes the stage's outputs before running it."""
+    outside = tmp_path / "elsewhere.csv"
+    shutil.copy2(reproduced / "labels" / "small.csv", outside)
+    params_file = reproduced / "params.yaml"
+    original = params_file.read_text()
+    params = yaml.safe_load(original)
+    params["labels"]["set"] = f"custom:{outside}"
+    try:
+        params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+        done = subprocess.run(
+            [sys.executable, "-m", "dvc", "repro", "prepare"],
+            cwd=reproduced, env=_env(reproduced), capture_output=True, text=True,
+        )  # fmt: skip
+    finally:
+        params_file.write_text(original)
+    assert done.returncode != 0
+    assert f"label file {outside} is outside labels/" in done.stdout + done.stderr
