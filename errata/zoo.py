@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from errata import experts, predictions, sources
+from errata.atomic import staged_dir
 from errata.errors import ErrataError
 from errata.packaged import data_file
 
@@ -64,5 +65,10 @@ def load_predictions(model_id: str) -> predictions.Predictions:
 
 
 def import_models(model_ids: list[str], out: Path) -> list[Path]:
-    """Write data/predictions/<model>.npz for each zoo model."""
-    return [predictions.write(load_predictions(m), Path(out) / f"{m}.npz") for m in model_ids]
+    """Write OUT/<model>.npz for each zoo model; all of them appear in `out` together, or none."""
+    for m in model_ids:
+        model(m)  # every id known before any work
+    with staged_dir(out) as stage:
+        for m in model_ids:
+            predictions.write(load_predictions(m), stage / f"{m}.npz")
+    return [Path(out) / f"{m}.npz" for m in model_ids]

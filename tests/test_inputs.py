@@ -206,3 +206,9 @@ def test_staged_dir_replaces_only_its_entries_and_rolls_back_on_error(tmp_path):
         raise RuntimeError("half-way")
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+
+
+def test_import_with_an_unknown_model_writes_nothing(tmp_path, capsys):
+    assert main(["import", "resnet50.imagenetx", "nope", "--out", str(tmp_path / "preds")]) == 2
+    assert "unknown zoo model 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "preds").exists()

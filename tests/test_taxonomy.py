@@ -191,3 +191,6 @@ def test_cli_builds_taxonomy_and_explains(public_data, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "share a superclass: no" in text and "common pair: yes" in text
     assert main(["taxonomy", "explain", "canoe"]) == 2
+    capsys.readouterr()
+    assert main(["taxonomy", "explain", "canoe", "paddle", "--cooccurrence", str(tmp_path / "nope")]) == 2
+    assert "nope: no cooccurrence_counts.npz there" in capsys.readouterr().err
