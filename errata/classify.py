@@ -42,6 +42,7 @@ class ModelInput:
     path: Path
     n_rows: int
     top1_by_position: np.ndarray
+    n_skipped_unreadable: int
 
 
 def read_inputs(paths: Sequence[Path]) -> list[ModelInput]:
@@ -54,7 +55,8 @@ def read_inputs(paths: Sequence[Path]) -> list[ModelInput]:
     pairs = list(zip(paths, ids, strict=True))
     for path, mid in tqdm(pairs, desc="read", unit="file", disable=len(pairs) < 20):
         preds = predictions.read(Path(path))
-        out.append(ModelInput(mid, Path(path), len(preds), preds.top1_by_position()))
+        skipped = 0 if preds.skipped_files is None else len(preds.skipped_files)
+        out.append(ModelInput(mid, Path(path), len(preds), preds.top1_by_position(), skipped))
     return out
 
 
@@ -81,6 +83,7 @@ def classify_model(
     codes = cascade.classify(ev, tax, top1)
     summary = metrics.summarize(codes, top1, ev)
     summary["n_outside_evaluation_set"] = int(model.n_rows - summary["n_predicted"])
+    summary["n_skipped_unreadable"] = model.n_skipped_unreadable
     summary["oov_test_run"] = False
     summary["notes"] = NOTES
     predicted = top1 >= 0

@@ -67,6 +67,23 @@ def _classify(args: argparse.Namespace) -> None:
         print(f"{classify.describe(s)} -> {args.out / mid}")
 
 
+def _predict(args: argparse.Namespace) -> None:
+    from errata.inference import runner
+
+    config = runner.RunConfig(
+        batch_size=args.batch_size,
+        workers=args.workers,
+        chunk_size=args.chunk_size,
+        on_unreadable=args.on_unreadable,
+        device=args.device,
+        save_logits=args.save_logits,
+        random_weights=args.random_weights,
+        clip_templates=args.clip_templates,
+    )
+    for path in runner.predict(args.images, args.models, args.out, args.expect, config):
+        print(path)
+
+
 def _import(args: argparse.Namespace) -> None:
     from errata import zoo
 
@@ -163,6 +180,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="dir with common_cooccurrence.npz (default: the taxonomy dir)",
     )
     p.set_defaults(handler=_classify)
+
+    p = sub.add_parser(
+        "predict",
+        help="run timm / torchvision / open_clip models over an ImageNet validation folder",
+        description="Writes OUT/<spec>.npz per model (top-5 classes and probabilities, metadata), "
+        "readable by `errata classify`. Models sharing a preprocessing share decoded images; an "
+        "interrupted run resumes where it stopped.",
+    )
+    p.add_argument("--images", type=Path, required=True, help="flat or nXXXXXXXX/ class sub-folders")
+    p.add_argument(
+        "--models",
+        nargs="+",
+        required=True,
+        metavar="SPEC",
+        help="timm arch.tag | torchvision/<name>.<WEIGHTS> | open_clip/<model>.<pretrained>",
+    )
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--random-weights",
+        action="store_true",
+        help="download nothing; torch.manual_seed(0) before creating each model",
+    )
+    p.add_argument(
+        "--expect",
+        choices=["all", "found"],
+        default="all",
+        help="all: the 50,000 validation images must be there (default); found: run on those present",
+    )
+    p.add_argument("--on-unreadable", choices=["stop", "skip"], default="stop")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--workers", type=int, default=4, help="DataLoader worker processes")
+    p.add_argument("--chunk-size", type=int, default=2048, help="images per resumable chunk")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    p.add_argument("--save-logits", action="store_true", help="also store the 1,000 logits (float16)")
+    p.add_argument(
+        "--clip-templates",
+        choices=["openai", "simple"],
+        default="openai",
+        help="open_clip's ImageNet prompt templates for zero-shot CLIP models",
+    )
+    p.set_defaults(handler=_predict)
 
     p = sub.add_parser("diff", help="errors model A makes and B fixes, and the reverse, per error type")
     p.add_argument("model_a")

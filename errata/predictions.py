@@ -1,7 +1,8 @@
 """A model's predictions in memory, and the file formats they come in.
 
 Formats (chosen by extension and header):
-  .npz                  the project's own: `file_names` (str), `topk` (int, n x k), optional `probs`
+  .npz                  the project's own: `file_names` (str), `topk` (int, n x k), optional `probs`,
+                        `skipped_files` and `meta` (written by `errata predict`)
   .csv, ImageNet-X      `file_name,predicted_class,predicted_probability`
   .csv, top-k           `file_name,top1[,top2..top5]`
 Class indices are 0..999 in sorted-wnid order. `read` checks everything a classification relies
@@ -43,6 +44,7 @@ class Predictions:
     file_names: np.ndarray
     topk: np.ndarray
     probs: np.ndarray | None = None
+    skipped_files: np.ndarray | None = None  # images inference could not decode (`errata predict`)
 
     @property
     def top1(self) -> np.ndarray:
@@ -89,13 +91,14 @@ def _read_npz(path: Path) -> Predictions:
                 raise ErrataError(f"{path}: no array(s) {', '.join(sorted(missing))}; expected a {WHAT}")
             names, topk = z["file_names"], z["topk"]
             probs = z["probs"].astype(np.float32) if "probs" in z.files else None
+            skipped = z["skipped_files"].astype(str) if "skipped_files" in z.files else None
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise ErrataError(f"{path}: not a readable .npz ({exc}); expected a {WHAT}") from None
     if names.dtype.kind != "U":
         raise ErrataError(f"{path}: file_names must be strings, got dtype {names.dtype}")
     if topk.dtype.kind not in "iu":
         raise ErrataError(f"{path}: topk must hold integer class indices 0..999, got dtype {topk.dtype}")
-    return Predictions(names, _as_topk(path, topk), probs)
+    return Predictions(names, _as_topk(path, topk), probs, skipped)
 
 
 def _read_csv(path: Path) -> Predictions:

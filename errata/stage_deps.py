@@ -24,7 +24,7 @@ import yaml
 
 PACKAGE = "errata"
 CODE_PREFIXES = (f"{PACKAGE}/", "stages/")
-SCRIPT = re.compile(r"^python3? (stages/[\w./-]+\.py)$")
+SCRIPT = re.compile(r"^python3? (stages/[\w./-]+\.py)(?: .*)?$")
 HEADER = (
     "# Code deps (paths under errata/ and stages/) are generated from each stage script's imports:\n"
     "# run `python -m errata.stage_deps` after changing what a stage imports. Other deps are by hand.\n"
@@ -105,7 +105,8 @@ def stage_script(cmd: str) -> Path | None:
 
 def regenerate(pipeline: dict, root: Path) -> dict:
     """`pipeline` (dvc.yaml as loaded) with each stage's code deps replaced by the generated ones."""
-    for stage in pipeline["stages"].values():
+    for entry in pipeline["stages"].values():
+        stage = entry.get("do", entry)  # a `foreach` stage's template
         script = stage_script(stage["cmd"])
         if script is None:
             continue
@@ -119,8 +120,9 @@ def stale(dvc_yaml: Path) -> dict[str, tuple[list[str], list[str]]]:
     current = yaml.safe_load(dvc_yaml.read_text())
     wanted = regenerate(yaml.safe_load(dvc_yaml.read_text()), dvc_yaml.parent)
     out = {}
-    for name, stage in wanted["stages"].items():
-        have, want = set(current["stages"][name].get("deps", [])), set(stage.get("deps", []))
+    for name, entry in wanted["stages"].items():
+        stage, now = entry.get("do", entry), current["stages"][name]
+        have, want = set(now.get("do", now).get("deps", [])), set(stage.get("deps", []))
         if have != want:
             out[name] = (sorted(want - have), sorted(have - want))
     return out

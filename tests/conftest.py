@@ -21,3 +21,38 @@ def public_data() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"public data unavailable under CI: {exc}")
         pytest.skip(f"public data unavailable (set ERRATA_MIRROR): {exc}")
+
+
+N_GENERATED_IMAGES = 40
+GRAYSCALE, CMYK, CORRUPT = 5, 6, 7  # 1-based validation numbers of the special files
+
+
+def make_val_folder(root, layout: str = "flat"):
+    """A small ImageNet-style validation folder: random JPEGs of varied sizes, one grayscale, one
+    CMYK and one corrupt file; `layout` 'flat' or 'classes' (nXXXXXXXX/ sub-folders by target)."""
+    import numpy as np
+    from PIL import Image
+
+    from errata import imagenet
+
+    rng = np.random.default_rng(0)
+    root.mkdir(parents=True, exist_ok=True)
+    for number in range(1, N_GENERATED_IMAGES + 1):
+        folder = root if layout == "flat" else root / imagenet.wnids()[number % 7]
+        folder.mkdir(exist_ok=True)
+        path = folder / imagenet.val_file_name(number - 1)
+        if number == CORRUPT:
+            path.write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")
+            continue
+        pixels = rng.integers(0, 256, (rng.integers(48, 130), rng.integers(48, 130), 3), dtype=np.uint8)
+        image = Image.fromarray(pixels)
+        image = (
+            image.convert("L") if number == GRAYSCALE else image.convert("CMYK") if number == CMYK else image
+        )
+        image.save(path, "JPEG")
+    return root
+
+
+@pytest.fixture(scope="session")
+def val_folder(tmp_path_factory):
+    return make_val_folder(tmp_path_factory.mktemp("imagenet") / "val")

@@ -76,9 +76,10 @@ def _changed_stages(repo: Path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def reproduced(public_data, tmp_path_factory) -> Path:
-    """A copy of the working tree, with a small custom label set in labels/ and the superclass
-    definitions kept outside the package, after a full `dvc repro`."""
+def reproduced(public_data, val_folder, tmp_path_factory) -> Path:
+    """A copy of the working tree, with a small custom label set in labels/, the superclass
+    definitions kept outside the package and one random-weight model run over a generated image
+    folder, after a full `dvc repro`."""
     repo = tmp_path_factory.mktemp("pipeline") / "repo"
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
@@ -97,13 +98,27 @@ def reproduced(public_data, tmp_path_factory) -> Path:
     params["labels"]["set"] = "custom:labels/small.csv"
     params["taxonomy"]["definitions"] = "defs/superclasses.yaml"
     params["import"]["models"] = ["resnet50.imagenetx"]
+    params["predict"] |= {"images": str(val_folder), "models": [PREDICTED], "expect": "found"}
+    params["predict"] |= {"random_weights": True, "on_unreadable": "skip", "workers": 0}
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     _dvc(repo, "repro", "--quiet")
     assert _changed_stages(repo) == set()
     return repo
 
 
-ALL = {"prepare", "taxonomy", "cooccurrence", "import", "classify", "summarize", "agreement", "report"}
+PREDICTED = "test_resnet.r160_in1k"
+PREDICT = f"predict@{PREDICTED}"
+ALL = {
+    "prepare",
+    "taxonomy",
+    "cooccurrence",
+    "import",
+    PREDICT,
+    "classify",
+    "summarize",
+    "agreement",
+    "report",
+}
 
 
 @pytest.mark.slow
@@ -114,12 +129,14 @@ ALL = {"prepare", "taxonomy", "cooccurrence", "import", "classify", "summarize",
         ("defs/superclasses.yaml", {"taxonomy"}),
         ("errata/imagenet.py", ALL),
         ("errata/labelsets.py", {"prepare", "cooccurrence", "classify", "agreement"}),
+        ("errata/inference/runner.py", {PREDICT}),
+        ("errata/modelspec.py", {PREDICT, "classify"}),
         ("errata/cascade.py", {"classify", "agreement", "report"}),
         ("errata/summarize.py", {"summarize", "report"}),
         ("errata/figures.py", {"report"}),
         ("errata/data/zoo.yaml", {"import", "summarize", "report"}),
         ("errata/data/sources.json", ALL),
-        ("errata/data/overlapping_classes.yaml", ALL - {"prepare", "import", "summarize"}),
+        ("errata/data/overlapping_classes.yaml", ALL - {"prepare", "import", PREDICT, "summarize"}),
         ("stages/classify.py", {"classify"}),
     ],
 )
@@ -132,6 +149,33 @@ def test_editing_an_input_marks_the_stages_that_read_it(reproduced, path, stages
     finally:
         target.write_bytes(original)
     assert _changed_stages(reproduced) == set()
+
+
+@pytest.mark.slow
+def test_editing_an_image_reruns_inference_only(reproduced, val_folder):
+    image = val_folder / imagenet.val_file_name(0)
+    original = image.read_bytes()
+    try:
+        image.write_bytes(original + b"\0")
+        assert _changed_stages(reproduced) == {PREDICT}
+    finally:
+        image.write_bytes(original)
+
+
+@pytest.mark.slow
+def test_adding_a_model_adds_its_predict_stage_and_reclassifies(reproduced):
+    params_file = reproduced / "params.yaml"
+    original = params_file.read_text()
+    params = yaml.safe_load(original)
+    params["predict"]["models"].append("test_vit.r160_in1k")
+    try:
+        params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+        assert _changed_stages(reproduced) == {"predict@test_vit.r160_in1k", "classify"}
+    finally:
+        params_file.write_text(original)
+    summary = json.loads((reproduced / "data/classified" / PREDICTED / "summary.json").read_text())
+    # the 5 labelled images are predicted; the corrupt 7th image is skipped and counted
+    assert summary["n_predicted"] == 5 and summary["n_skipped_unreadable"] == 1
 
 
 @pytest.mark.slow

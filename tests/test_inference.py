@@ -1,0 +1,283 @@
+"""Inference on CPU with randomly initialised tiny models and generated images: each library's class
+order, the runner against a plain model(transform(image)) loop, grouping, resume, unreadable files."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import open_clip
+import pytest
+import torch
+from conftest import CMYK, CORRUPT, GRAYSCALE, N_GENERATED_IMAGES, make_val_folder
+
+from errata import imagefolder, imagenet, modelspec, predictions
+from errata.cli import main
+from errata.errors import ErrataError
+from errata.inference import images as val_images
+from errata.inference import models, runner
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_CLIP = "tiny-clip-test"
+open_clip.add_model_config(ROOT / "tests" / "data" / f"{TINY_CLIP}.json")
+
+# test_vit and test_convnext share a preprocessing (bicubic, mean/std 0.5); the others differ
+SPECS = [
+    "test_vit.r160_in1k",
+    "test_convnext.r160_in1k",
+    "test_resnet.r160_in1k",
+    "torchvision/mobilenet_v3_small.IMAGENET1K_V1",
+    f"open_clip/{TINY_CLIP}.none",
+]
+CONFIG = runner.RunConfig(
+    batch_size=8, workers=0, chunk_size=16, on_unreadable="skip", random_weights=True, clip_templates="simple"
+)
+
+
+def test_timm_class_order_is_the_sorted_wnid_order():
+    from timm.data import ImageNetInfo
+
+    assert ImageNetInfo("imagenet-1k").label_names() == list(imagenet.wnids())
+
+
+def _agreement(names: list[str]) -> float:
+    """Share of classes whose library name is one of the class's own WordNet lemmas."""
+    lemmas = [{x.lower() for x in ls} for ls in imagenet.class_lemmas()]
+    return float(np.mean([n.lower() in ls for n, ls in zip(names, lemmas, strict=True)]))
+
+
+def test_torchvision_and_open_clip_class_orders_are_the_projects():
+    from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES
+    from torchvision.models import ResNet50_Weights
+
+    tv = ResNet50_Weights.IMAGENET1K_V2.meta["categories"]
+    assert len(tv) == len(IMAGENET_CLASSNAMES) == 1000
+    # both use their own readable names, in the sorted-wnid order: most are a lemma of that class,
+    # and a shift by one place would match almost none
+    assert _agreement(tv) > 0.9 and _agreement(list(IMAGENET_CLASSNAMES)) > 0.6
+    assert _agreement(tv[1:] + tv[:1]) < 0.05
+    assert (tv[0], tv[1], tv[999]) == ("tench", "goldfish", "toilet tissue")
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("resnet50", "expected `name.tag`"),
+        ("keras/resnet50.imagenet", "unknown library 'keras'"),
+        ("test_vit.no_such_tag", "not a timm pretrained model"),
+        ("vit_base_patch16_224.augreg_in21k", "its head has 21843 classes"),
+        ("torchvision/resnet50.NOPE", "no weights 'NOPE'; known: IMAGENET1K_V1, IMAGENET1K_V2"),
+        ("torchvision/fcn_resnet50.COCO_WITH_VOC_LABELS_V1", "its head has 21 classes"),
+        ("open_clip/no-such-model.openai", "open_clip has no model 'no-such-model'"),
+    ],
+)
+def test_bad_model_specs_are_rejected_with_a_reason(spec, message):
+    with pytest.raises(ErrataError, match=message):
+        models.resolve(modelspec.parse(spec), random_weights=True)
+
+
+def _direct_loop(spec: str, folder: Path) -> dict[str, np.ndarray]:
+    """The plain way: each library's own transform, one image at a time, fp32."""
+    resolved = models.resolve(modelspec.parse(spec), random_weights=True, clip_templates="simple")
+    net = resolved.build()
+    names, topk, probs = [], [], []
+    for path in sorted(folder.rglob("ILSVRC2012_val_*.JPEG"), key=lambda p: p.name):
+        try:
+            image = val_images.load_rgb(path)
+        except val_images.UNREADABLE:
+            continue
+        with torch.inference_mode():
+            p = net(resolved.transform(image)[None]).softmax(-1)[0]
+        top = p.topk(5)
+        names.append(path.name)
+        topk.append(top.indices.numpy())
+        probs.append(top.values.numpy())
+    return {"file_names": np.array(names), "topk": np.stack(topk), "probs": np.stack(probs)}
+
+
+@pytest.fixture(scope="module")
+def counted_decodes(monkeypatch_module):
+    counts: Counter[str] = Counter()
+    original = val_images.load_rgb
+
+    def counting(path):
+        counts[Path(path).name] += 1
+        return original(path)
+
+    monkeypatch_module.setattr(val_images, "load_rgb", counting)
+    return counts
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def predicted(val_folder, tmp_path_factory, counted_decodes):
+    out = tmp_path_factory.mktemp("predicted")
+    counted_decodes.clear()
+    images = imagefolder.select(imagefolder.list_images(val_folder), "found", val_folder)
+    paths = runner.run([modelspec.parse(s) for s in SPECS], images, out, CONFIG)
+    return out, paths, Counter(counted_decodes)
+
+
+def test_each_image_is_decoded_once_per_preprocessing_group(predicted):
+    _, paths, decodes = predicted
+    groups = {runner.read_meta(p)["preprocessing"] for p in paths}
+    assert len(paths) == 5 and len(groups) == 4
+    assert set(decodes.values()) == {4} and len(decodes) == N_GENERATED_IMAGES
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_runner_equals_a_direct_loop_with_the_librarys_transform(predicted, val_folder, spec):
+    out, _, _ = predicted
+    got = np.load(out / modelspec.parse(spec).file_name)
+    want = _direct_loop(spec, val_folder)
+    assert got["file_names"].tolist() == want["file_names"].tolist()
+    assert np.array_equal(got["topk"], want["topk"])
+    np.testing.assert_allclose(got["probs"], want["probs"], rtol=1e-4, atol=1e-6)
+
+
+def test_output_records_what_it_ran_and_what_it_skipped(predicted):
+    out, paths, _ = predicted
+    with np.load(paths[3]) as z:
+        meta = json.loads(str(z["meta"]))
+        assert z["skipped_files"].tolist() == [imagenet.val_file_name(CORRUPT - 1)]
+        assert len(z["file_names"]) == N_GENERATED_IMAGES - 1  # grayscale and CMYK are decoded
+        assert {imagenet.val_file_name(GRAYSCALE - 1), imagenet.val_file_name(CMYK - 1)} <= set(
+            z["file_names"]
+        )
+    assert meta["library"] == "torchvision" and meta["weights"] == "random (torch.manual_seed(0))"
+    assert "resize_size=[256]" in meta["preprocessing"] and meta["device"] == "cpu"
+    assert meta["n_images"] == N_GENERATED_IMAGES and meta["n_skipped_unreadable"] == 1
+    assert meta["group_images_per_s"] > 0 and not (out / runner.PARTIAL_DIR).exists()
+
+
+def test_class_folder_layout_gives_the_same_predictions(predicted, tmp_path):
+    out, _, _ = predicted
+    folder = make_val_folder(tmp_path / "val", layout="classes")
+    images = imagefolder.list_images(folder)
+    assert len(images) == N_GENERATED_IMAGES and images[0].parent.name.startswith("n")
+    [path] = runner.run([modelspec.parse(SPECS[2])], images, tmp_path / "out", CONFIG)
+    assert np.array_equal(np.load(path)["topk"], np.load(out / f"{SPECS[2]}.npz")["topk"])
+
+
+def test_a_killed_run_resumes_without_redoing_finished_chunks(val_folder, tmp_path, counted_decodes):
+    images = imagefolder.list_images(val_folder)
+    spec = [modelspec.parse(SPECS[2])]
+    counted_decodes.clear()
+    original = val_images.load_rgb
+
+    def dies_on_the_20th(path):
+        if sum(counted_decodes.values()) == 20:
+            raise KeyboardInterrupt
+        return original(path)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(val_images, "load_rgb", dies_on_the_20th)
+        with pytest.raises(KeyboardInterrupt):
+            runner.run(spec, images, tmp_path, CONFIG)
+    assert sum(counted_decodes.values()) == 20  # chunk 0 (16 images) finished, chunk 1 not
+    counted_decodes.clear()
+    [path] = runner.run(spec, images, tmp_path, CONFIG)
+    assert sum(counted_decodes.values()) == N_GENERATED_IMAGES - 16
+    whole = runner.run(spec, images, tmp_path / "whole", CONFIG)[0]
+    assert np.array_equal(np.load(path)["topk"], np.load(whole)["topk"])
+    counted_decodes.clear()
+    runner.run(spec, images, tmp_path, CONFIG)  # finished: nothing decoded again
+    assert sum(counted_decodes.values()) == 0
+
+
+def test_an_unreadable_image_stops_the_run_naming_it_and_keeps_finished_chunks(val_folder, tmp_path):
+    config = runner.RunConfig(batch_size=4, workers=0, chunk_size=4, random_weights=True)
+    with pytest.raises(
+        ErrataError, match=rf"{imagenet.val_file_name(CORRUPT - 1)}: cannot decode this image"
+    ):
+        runner.run([modelspec.parse(SPECS[2])], imagefolder.list_images(val_folder), tmp_path, config)
+    partial = tmp_path / runner.PARTIAL_DIR / SPECS[2]
+    assert sorted(p.name for p in partial.glob("chunk_*.npz")) == ["chunk_000000.npz"]
+
+
+def test_missing_images_are_all_listed_up_front(val_folder):
+    with pytest.raises(ErrataError) as err:
+        imagefolder.select(imagefolder.list_images(val_folder), "all", val_folder)
+    text = str(err.value)
+    assert "49960 of the 50000 validation images are missing" in text
+    assert f"{imagenet.val_file_name(40)}..{imagenet.val_file_name(49_999)}" in text
+
+
+def test_predict_cli_output_is_classified(public_data, val_folder, tmp_path, capsys):
+    out = tmp_path / "pred"
+    args = ["predict", "--images", str(val_folder), "--models", SPECS[3], "--out", str(out)]
+    assert main([*args, "--random-weights", "--expect", "found", "--workers", "0"]) == 2
+    assert "cannot decode this image" in capsys.readouterr().err
+    assert (
+        main([*args, "--random-weights", "--expect", "found", "--workers", "0", "--on-unreadable", "skip"])
+        == 0
+    )
+    npz = out / "torchvision" / "mobilenet_v3_small.IMAGENET1K_V1.npz"
+    assert predictions.read(npz).topk.shape == (N_GENERATED_IMAGES - 1, 5)
+    assert (
+        main(["classify", "--predictions", str(npz), "--labels", "real", "--out", str(tmp_path / "c")]) == 0
+    )
+    summary = json.loads((tmp_path / "c" / "mobilenet_v3_small.IMAGENET1K_V1" / "summary.json").read_text())
+    assert summary["n_skipped_unreadable"] == 1 and summary["n_predicted"] == N_GENERATED_IMAGES - 1
+
+
+HEAVY = {"torch", "torchvision", "timm", "open_clip"}
+
+
+def test_only_the_inference_subpackage_imports_torch_timm_or_open_clip():
+    offenders = []
+    for path in sorted((ROOT / "errata").rglob("*.py")):
+        if path.relative_to(ROOT / "errata").parts[0] in ("inference", "oov"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in HEAVY]
+    assert offenders == []
+
+
+def test_classifying_does_not_load_torch():
+    code = "import sys, errata.cli, errata.classify, errata.report; print(sorted(set(sys.modules) & %r))"
+    done = subprocess.run([sys.executable, "-c", code % HEAVY], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+IMAGENET_ENV = "ERRATA_IMAGENET_VAL"
+
+
+def _resnet50_v1_weights_cached() -> bool:
+    from torchvision.models import ResNet50_Weights
+
+    name = Path(ResNet50_Weights.IMAGENET1K_V1.url).name
+    return (Path(torch.hub.get_dir()) / "checkpoints" / name).exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get(IMAGENET_ENV) or not _resnet50_v1_weights_cached(),
+    reason=f"needs the 50,000 ImageNet validation images (set {IMAGENET_ENV}) and torchvision's "
+    "resnet50 IMAGENET1K_V1 weights in the torch hub cache; neither can be downloaded here",
+)
+def test_torchvision_resnet50_reproduces_the_imagenetx_predictions(public_data, tmp_path):
+    """ImageNet-X's ResNet50 is torchvision's IMAGENET1K_V1: our inference must agree with its
+    published predictions on at least 99.9% of the images."""
+    from errata import zoo
+
+    spec = "torchvision/resnet50.IMAGENET1K_V1"
+    folder = Path(os.environ[IMAGENET_ENV])
+    config = runner.RunConfig(batch_size=256, workers=8)
+    [path] = runner.predict(folder, [spec], tmp_path, "all", config)
+    ours = predictions.read(path).top1_by_position()
+    theirs = zoo.load_predictions("resnet50.imagenetx").top1_by_position()
+    assert (ours >= 0).all() and (ours == theirs).mean() >= 0.999
