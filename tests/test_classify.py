@@ -271,3 +271,59 @@ def test_cleanlab_index_mapping_agrees_with_the_validation_labels(public_data):
     names = zoo.load_predictions("resnet50.cleanlab_cv").file_names
     index = imagenet.validation_index()
     assert np.array_equal(index.loc[names, "target"].to_numpy(), labels)
+
+
+# The ImageNet-X ResNet50 under ReaL with the bundled taxonomy and the default co-occurrence
+# (all 50,000 images, threshold 2): per group, (samples, correct, top-1 errors) and the count of each
+# error type by the reference's column name. Regression pins: a change of superclasses or
+# co-occurrence must update them on purpose, and two swapped columns cannot pass.
+RESNET50_REAL = {
+    "all": (42164, 35230, 6934, {"num_collapsed_mappings": 219, "num_ambiguous": 1635,
+            "num_same_superclass": 1638, "num_common_co_occ": 680, "num_non_prototypical": 3,
+            "num_OOV_clip": 0, "num_not_classified": 2759}),
+    "organism": (17474, 15614, 1860, {"num_collapsed_mappings": 57, "num_ambiguous": 440,
+                 "num_same_superclass": 746, "num_common_co_occ": 87, "num_non_prototypical": 2,
+                 "num_OOV_clip": 0, "num_not_classified": 528}),
+    "artifact": (22588, 17588, 5000, {"num_collapsed_mappings": 165, "num_ambiguous": 1212,
+                 "num_same_superclass": 867, "num_common_co_occ": 559, "num_non_prototypical": 1,
+                 "num_OOV_clip": 0, "num_not_classified": 2196}),
+    "other": (3345, 2600, 745, {"num_collapsed_mappings": 12, "num_ambiguous": 288,
+              "num_same_superclass": 136, "num_common_co_occ": 104, "num_non_prototypical": 0,
+              "num_OOV_clip": 0, "num_not_classified": 205}),
+}  # fmt: skip
+RESNET50_MLA = {  # mla, minor, explainable per group, in percent
+    "all": (87.3542, 91.5556, 93.2752),
+    "organism": (85.7077, 92.3601, 93.5940),
+    "artifact": (80.8707, 85.9336, 88.3988),
+    "other": (74.0725, 80.2693, 86.6555),
+}
+
+
+@pytest.mark.parametrize("group", list(RESNET50_REAL))
+def test_resnet50_stats_row_holds_the_pinned_counts_per_column(classified, tmp_path, group):
+    tables = summarize.write(classified, tmp_path / "stats", tmp_path / "metrics.json")
+    row = tables[group].set_index("model_dir_id").loc["resnet50.imagenetx"]
+    samples, correct, errors, counts = RESNET50_REAL[group]
+    assert (row["num_group_samples"], row["num_group_correct"], row["num_group_top1_errors"]) == (
+        samples, correct, errors,
+    )  # fmt: skip
+    assert {col: int(row[col]) for col in counts} == counts
+    mla = (row["mla_group"], row["mla_group_minor_error"], row["mla_group_explainable_error"])
+    assert mla == pytest.approx(RESNET50_MLA[group], abs=1e-4)
+    assert row["top1_val_acc"] == pytest.approx(76.13) and row["mla_all"] == pytest.approx(87.3542, abs=1e-4)
+    assert row["num_all_samples"] == 42164 and row["num_all_top1_errors"] == 6934
+    assert pd.isna(row["num_imagenet-m_errors"])  # ReaL has no ImageNet-M
+
+
+def test_resnet50_summary_fields_are_pinned(classified):
+    s = json.loads((classified / "resnet50.imagenetx" / "summary.json").read_text())
+    assert (s["n_images"], s["n_predicted"], s["n_problematic_skipped"]) == (50000, 50000, 7836)
+    assert s["n_outside_evaluation_set"] == 0 and s["n_skipped_unreadable"] == 0
+    assert s["counts"] == {
+        "correct": 35230, "overlapping_classes": 219, "multi_label": 1635, "fine_grained": 1638,
+        "fine_grained_oov": 0, "spurious_correlation": 680, "non_prototypical": 3, "model_failure": 2759,
+    }  # fmt: skip
+    assert s["portions"]["model_failure"] == pytest.approx(2759 / 6934)
+    assert s["portions"]["multi_label"] == pytest.approx(1635 / 6934)
+    assert s["portions_remaining"]["model_failure"] == pytest.approx(2759 / (1638 + 680 + 3 + 2759))
+    assert s["groups"]["artifact"]["counts"]["spurious_correlation"] == 559

@@ -122,3 +122,75 @@ def test_build_html_refuses_unescaped_strings():
 )
 def test_find_external_urls_catches(page, url):
     assert url in html_report.find_external_urls(page)
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Figures as drawn, before they are written and closed."""
+    import matplotlib.pyplot as plt
+
+    figs = []
+    monkeypatch.setattr(figures, "save", lambda fig, out_stem: figs.append(fig) or [])
+    yield figs
+    plt.close("all")
+
+
+def hand_model() -> pd.DataFrame:
+    """One model whose 40 errors are split by hand: 4 fine-grained, 10 spurious, 26 model failure."""
+    counts = {col: 0 for col in COUNT_COLUMNS}
+    counts |= {"num_same_superclass": 4, "num_common_co_occ": 10, "num_not_classified": 26}
+    return pd.DataFrame([counts]).assign(
+        model_dir_id="hand", training_data="ImageNet-1k (1.2M)", num_group_top1_errors=40,
+        mla_group=91.0, mla_all=91.0, top1_val_acc=80.0, coverage="all",
+    )  # fmt: skip
+
+
+def _our_points(ax) -> list[tuple[float, float]]:
+    """Offsets of the large, black-edged markers `_ours` draws (the published cloud is size 9)."""
+    return [tuple(map(float, c.get_offsets()[0])) for c in ax.collections if c.get_sizes()[0] == 70]
+
+
+def test_top1_vs_mla_puts_top1_on_x_and_mla_on_y(drawn, published):
+    figures.top1_vs_mla(hand_model(), published, Path("unused"), note="label sets differ")
+    ax = drawn[0].axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("top-1 accuracy (%)", "MLA, all (%)")
+    assert _our_points(ax) == [(80.0, 91.0)]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[-2:] == ["ours", "y = x"] and "published, ImageNet-1k" in legend
+    assert "label sets differ" in [t.get_text() for t in drawn[0].texts]
+
+
+def test_portion_vs_mla_draws_each_types_share_against_mla(drawn, published):
+    figures.portion_vs_mla(hand_model(), published, "all", Path("unused"))
+    panels = {ax.get_title(): ax for ax in drawn[0].axes if ax.get_title()}
+    assert list(panels) == list(figures.ERRORS)
+    assert _our_points(panels["fine_grained"]) == [(91.0, 0.1)]
+    assert _our_points(panels["spurious_correlation"]) == [(91.0, 0.25)]
+    assert _our_points(panels["model_failure"]) == [(91.0, 0.65)]
+    assert _our_points(panels["multi_label"]) == [(91.0, 0.0)]
+    assert panels["model_failure"].get_xlabel() == "MLA (%)"
+    assert panels["overlapping_classes"].get_ylabel() == "portion of top-1 errors"
+
+
+def test_stacked_bars_widths_are_the_portions(drawn):
+    figures.stacked_bars(hand_model(), Path("unused"))
+    ax = drawn[0].axes[0]
+    widths = {c.get_label(): c.patches[0].get_width() for c in ax.containers}
+    assert widths["fine_grained"] == pytest.approx(0.1) and widths["model_failure"] == pytest.approx(0.65)
+    assert widths["spurious_correlation"] == pytest.approx(0.25) and widths["multi_label"] == 0
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["hand  (MLA 91.0)"]
+    legend = [t.get_text() for t in drawn[0].legends[0].get_texts()]
+    assert legend == list(figures.ERRORS)
+
+
+def test_agreement_heatmap_prints_each_cell_where_it_belongs(drawn):
+    table = pd.DataFrame([[5, 1], [0, 7]], index=["Minor", "Major"], columns=["multi_label", "model_failure"])
+    figures.agreement_heatmap(table, "vit3b: expert severity x automated error type", Path("unused"))
+    ax = drawn[0].axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["multi_label", "model_failure"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Minor", "Major"]
+    cells = {
+        (round(t.get_position()[1] - 0.5), round(t.get_position()[0] - 0.5)): t.get_text() for t in ax.texts
+    }
+    assert cells == {(0, 0): "5", (0, 1): "1", (1, 0): "0", (1, 1): "7"}
+    assert ax.get_title() == "vit3b: expert severity x automated error type"

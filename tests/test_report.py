@@ -83,6 +83,72 @@ def test_agreement_tables_hold_the_real_counts(built):
         assert rep["models"][model]["category_agreement"] == pytest.approx(agree / len(kept))
 
 
+# Expert category / severity x automated error type over the pairs not problematic under ReaL,
+# with the bundled taxonomy (regression pins: a changed filter or taxonomy must update them).
+AGREEMENT_PINS = {
+    ("vit3b", "category"): {
+        "fine_grained": [29, 90, 5, 0, 12],
+        "fine_grained_oov": [8, 6, 12, 0, 11],
+        "non_prototypical": [2, 6, 3, 4, 0],
+        "spurious_correlation": [4, 3, 8, 0, 17],
+    },
+    ("vit3b", "severity"): {
+        "Major": [13, 48, 14, 2, 26],
+        "Minor": [17, 35, 9, 2, 12],
+        "Borderline": [13, 22, 5, 0, 2],
+    },
+    ("greedy_soups", "category"): {
+        "fine_grained": [18, 53, 5, 0, 5],
+        "fine_grained_oov": [8, 4, 3, 0, 4],
+        "non_prototypical": [1, 2, 3, 3, 0],
+        "spurious_correlation": [7, 3, 5, 0, 7],
+    },
+}
+AGREEMENT_COLUMNS = [
+    "multi_label",
+    "fine_grained",
+    "spurious_correlation",
+    "non_prototypical",
+    "model_failure",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model, kind", list(AGREEMENT_PINS))
+def test_agreement_tables_hold_the_pinned_counts_per_cell(built, model, kind):
+    table = pd.read_csv(built / "agreement" / f"{model}_{kind}.csv", index_col=0)
+    assert list(table.columns) == AGREEMENT_COLUMNS
+    assert {k: v.tolist() for k, v in table.iterrows()} == AGREEMENT_PINS[model, kind]
+
+
+@pytest.mark.slow
+def test_agreement_rates_are_pinned(built):
+    rep = json.loads((built / "agreement" / "agreement.json").read_text())["models"]
+    vit, soups = rep["vit3b"], rep["greedy_soups"]
+    assert (vit["n_annotated"], vit["n_pairs"], soups["n_annotated"], soups["n_pairs"]) == (
+        378,
+        220,
+        249,
+        131,
+    )
+    assert vit["category_agreement"] == pytest.approx((90 + 8 + 4) / 220)  # diagonal of the pinned table
+    assert vit["category_agreement_without_expert_oov"] == pytest.approx(102 / (220 - 37))
+    assert vit["model_failure_that_is_major"] == pytest.approx(26 / 40)
+    assert vit["major_called_model_failure"] == pytest.approx(26 / 103)
+    assert vit["automated_counted_correct"] == pytest.approx(43 / 220)
+    assert soups["category_agreement"] == pytest.approx((53 + 3 + 5) / 131)
+
+
+@pytest.mark.slow
+def test_html_shows_the_pinned_numbers(built):
+    page = (built / "out" / "index.html").read_text()
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S) if ">resnet50.imagenetx<" in r)
+    cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)
+    for value in ("76.13", "87.35", "91.56", "93.28", "42164", "6934", "219", "1635", "1638", "680", "2759"):
+        assert value in cells, value
+    assert "0.464" in page and "0.466" in page  # category agreement, ViT-3B and Greedy Soups
+
+
 def test_agreement_rates_on_constructed_pairs():
     pairs = pd.DataFrame(
         {
