@@ -313,6 +313,10 @@ def test_resnet50_stats_row_holds_the_pinned_counts_per_column(classified, tmp_p
     assert row["top1_val_acc"] == pytest.approx(76.13) and row["mla_all"] == pytest.approx(87.3542, abs=1e-4)
     assert row["num_all_samples"] == 42164 and row["num_all_top1_errors"] == 6934
     assert pd.isna(row["num_imagenet-m_errors"])  # ReaL has no ImageNet-M
+    # metadata copied from errata/data/zoo.yaml (figures bucket and filter models by it)
+    meta = (row["arch"], row["arch_family"], row["training_data"], row["num_params"], row["coverage"])
+    assert meta == ("resnet50", "cnn", "ImageNet-1k", 25557032, "all")
+    assert (row["label_set"], row["oov_test_run"]) == ("real", False)
 
 
 def test_resnet50_summary_fields_are_pinned(classified):

@@ -129,6 +129,7 @@ def predicted(val_folder, tmp_path_factory, counted_decodes):
     return out, paths, Counter(counted_decodes)
 
 
+@pytest.mark.slow
 def test_each_image_is_decoded_once_per_preprocessing_group(predicted):
     _, paths, decodes = predicted
     groups = {runner.read_meta(p)["preprocessing"] for p in paths}
@@ -136,6 +137,7 @@ def test_each_image_is_decoded_once_per_preprocessing_group(predicted):
     assert set(decodes.values()) == {4} and len(decodes) == N_GENERATED_IMAGES
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS)
 def test_runner_equals_a_direct_loop_with_the_librarys_transform(predicted, val_folder, spec):
     out, _, _ = predicted
@@ -146,6 +148,7 @@ def test_runner_equals_a_direct_loop_with_the_librarys_transform(predicted, val_
     np.testing.assert_allclose(got["probs"], want["probs"], rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_output_records_what_it_ran_and_what_it_skipped(predicted):
     out, paths, _ = predicted
     with np.load(paths[3]) as z:
@@ -161,6 +164,7 @@ def test_output_records_what_it_ran_and_what_it_skipped(predicted):
     assert meta["group_images_per_s"] > 0 and not (out / runner.PARTIAL_DIR).exists()
 
 
+@pytest.mark.slow
 def test_class_folder_layout_gives_the_same_predictions(predicted, tmp_path):
     out, _, _ = predicted
     folder = make_val_folder(tmp_path / "val", layout="classes")
@@ -170,6 +174,7 @@ def test_class_folder_layout_gives_the_same_predictions(predicted, tmp_path):
     assert np.array_equal(np.load(path)["topk"], np.load(out / f"{SPECS[2]}.npz")["topk"])
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_without_redoing_finished_chunks(val_folder, tmp_path, counted_decodes):
     images = imagefolder.list_images(val_folder)
     spec = [modelspec.parse(SPECS[2])]
@@ -196,6 +201,7 @@ def test_a_killed_run_resumes_without_redoing_finished_chunks(val_folder, tmp_pa
     assert sum(counted_decodes.values()) == 0
 
 
+@pytest.mark.slow
 def test_an_unreadable_image_stops_the_run_naming_it_and_keeps_finished_chunks(val_folder, tmp_path):
     config = runner.RunConfig(batch_size=4, workers=0, chunk_size=4, random_weights=True)
     with pytest.raises(
@@ -214,6 +220,7 @@ def test_missing_images_are_all_listed_up_front(val_folder):
     assert f"{imagenet.val_file_name(40)}..{imagenet.val_file_name(49_999)}" in text
 
 
+@pytest.mark.slow
 def test_predict_cli_output_is_classified(public_data, val_folder, tmp_path, capsys):
     out = tmp_path / "pred"
     args = ["predict", "--images", str(val_folder), "--models", SPECS[3], "--out", str(out)]

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errata import agreement, cascade, diff, labelsets, report, summarize, taxonomy, zoo
+from errata import agreement, cascade, diff, experts, labelsets, report, summarize, taxonomy, zoo
 from errata.cli import main
 from errata.html_report import find_external_urls
 
@@ -147,6 +147,28 @@ def test_html_shows_the_pinned_numbers(built):
     for value in ("76.13", "87.35", "91.56", "93.28", "42164", "6934", "219", "1635", "1638", "680", "2759"):
         assert value in cells, value
     assert "0.464" in page and "0.466" in page  # category agreement, ViT-3B and Greedy Soups
+
+
+def test_expert_pairs_outside_the_evaluation_set_are_not_evaluated(public_data):
+    """With a label set that covers only some of the experts' images (as the multi-label set does),
+    the other pairs must stay out of every table, not borrow another image's verdict."""
+    ann = experts.annotations("vit3b")
+    picked = ann.head(3)
+    evalset = pd.DataFrame(
+        {
+            "file_name": picked["file_name"],
+            "target": picked["top1"].astype("int16"),  # the experts' prediction made the target: correct
+            "labels": [[int(t)] for t in picked["top1"]],
+            "problematic": False,
+            "in_imagenet_m": False,
+        }
+    )
+    zeros = np.zeros((1000, 1000), dtype=bool)
+    tax = taxonomy.Taxonomy(zeros, zeros, zeros, frozenset())
+    pairs = agreement.classify_pairs("vit3b", cascade.EvalArrays.build(evalset, frozenset()), tax)
+    assert len(pairs) == 378
+    assert pairs["automated"].value_counts().to_dict() == {"not evaluated": 375, "correct": 3}
+    assert pairs.loc[pairs["automated"] == "correct", "file_name"].tolist() == picked["file_name"].tolist()
 
 
 def test_agreement_rates_on_constructed_pairs():
