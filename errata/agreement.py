@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from errata import cascade, experts, imagenet, predictions
+from errata import cascade, experts, predictions
 from errata.atomic import write_json, write_with
 from errata.metrics import MLA_CORRECT
 from errata.taxonomy import Taxonomy
@@ -23,7 +23,7 @@ def classify_pairs(model: str, ev: cascade.EvalArrays, tax: Taxonomy) -> pd.Data
     preds = predictions.Predictions(ann["file_name"].to_numpy(str), ann["top1"].to_numpy(np.int64)[:, None])
     top1 = predictions.align(preds, ev.positions)
     codes = cascade.classify(ev, tax, top1)
-    at = ev.val_rows[imagenet.val_positions(preds.file_names)]
+    at = ev.val_rows[preds.positions]
     evaluated = at >= 0
     ann["automated"] = np.where(evaluated, cascade.names(codes[np.maximum(at, 0)]), "not evaluated")
     ann["problematic"] = evaluated & ev.problematic[np.maximum(at, 0)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +54,14 @@ class Predictions:
     def __len__(self) -> int:
         return len(self.file_names)
 
+    @cached_property
+    def positions(self) -> np.ndarray:
+        """Validation index of each row (-1 where the file name is not a validation image)."""
+        return imagenet.val_positions(self.file_names)
+
     def top1_by_position(self) -> np.ndarray:
         """Top-1 of each of the 50,000 validation images (-1 where not predicted); int16, 100 kB."""
-        pos = imagenet.val_positions(self.file_names)
+        pos = self.positions
         if (pos < 0).any():
             raise ErrataError(f"{self.file_names[pos < 0][0]!r} is not an ImageNet validation file name")
         out = np.full(imagenet.NUM_VAL_IMAGES, -1, dtype=np.int16)
@@ -160,7 +166,7 @@ def check(preds: Predictions, where: str, row: RowLabel = array_row) -> None:
     if preds.topk.shape[0] != n or (preds.probs is not None and preds.probs.shape[0] != n):
         raise ErrataError(f"{where}: file_names, topk and probs differ in length")
     _check_range(preds, where, row)
-    pos = imagenet.val_positions(preds.file_names)
+    pos = preds.positions
     if (pos < 0).any():
         i = int((pos < 0).argmax())
         raise ErrataError(
