@@ -62,6 +62,7 @@ def _classify(args: argparse.Namespace) -> None:
         evalset_path=args.evalset,
         taxonomy_dir=args.taxonomy,
         cooccurrence_dir=args.cooccurrence,
+        oov_decisions=args.oov,
     )
     for mid, s in summaries.items():
         print(f"{classify.describe(s)} -> {args.out / mid}")
@@ -82,6 +83,74 @@ def _predict(args: argparse.Namespace) -> None:
     )
     for path in runner.predict(args.images, args.models, args.out, args.expect, config):
         print(path)
+
+
+def _oov_proposals(args: argparse.Namespace) -> None:
+    import json
+
+    from errata import imagenet, inputs, proposals, taxonomy
+
+    if (args.pairs is None) == (args.pred is None or args.target is None):
+        raise ErrataError("give --pred P --target T, or --pairs CSV (columns pred,target)")
+    if args.pairs is not None:
+        table = inputs.read_csv(args.pairs, "CSV of (pred, target) pairs with columns pred,target")
+        if list(table.columns[:2]) != ["pred", "target"]:
+            raise ErrataError(f"{args.pairs}: expected columns pred,target")
+        pairs = [
+            (imagenet.class_index(p), imagenet.class_index(t))
+            for p, t in zip(table["pred"], table["target"], strict=True)
+        ]
+    else:
+        pairs = [(imagenet.class_index(args.pred), imagenet.class_index(args.target))]
+    proposer = proposals.Proposer(taxonomy.same_superclass(args.taxonomy, args.definitions))
+    for pred, target in pairs:
+        if pred == target:
+            raise ErrataError(f"pred and target are the same class ({pred}): that is not an error")
+        print(json.dumps(proposals.as_json(pred, target, proposer.proposals(pred, target))))
+
+
+def _oov_calibrate(args: argparse.Namespace) -> None:
+    from errata import calibration, proposals, taxonomy
+
+    verdicts = calibration.read_verdicts(args.verdicts)
+    proposer = proposals.Proposer(taxonomy.same_superclass(args.taxonomy, args.definitions))
+    report = calibration.proposals_report(verdicts.get("fg-OOV", []), proposer)
+    print(calibration.render_proposals_report(report, args.limit))
+
+
+def _oov_embed(args: argparse.Namespace) -> None:
+    from errata import embeddings, proposals, taxonomy
+    from errata.oov import embed, run
+
+    settings = embeddings.ClipSettings(
+        args.model, args.pretrained, args.gate, args.templates, args.random_weights
+    )
+    settings.check()
+    out = inputs.require_out_dir(args.out)
+    prompts = proposals.Proposer(taxonomy.same_superclass(args.taxonomy, args.definitions)).vocabulary()
+    throughput = embed.Throughput(batch_size=args.batch_size, workers=args.workers)
+    print(
+        run.embed_images(args.images, args.expect, out, settings, throughput, args.device, args.train_images)
+    )
+    print(run.embed_prompts(prompts, out, settings, throughput, args.device))
+
+
+def _oov_decide(args: argparse.Namespace) -> None:
+    from errata import oov_pipeline
+
+    report = oov_pipeline.decide(
+        args.predictions,
+        args.out,
+        embeddings_dir=args.embeddings,
+        taxonomy_dir=args.taxonomy,
+        cooccurrence_dir=args.cooccurrence,
+        evalset_path=args.evalset,
+        labels=args.labels,
+    )
+    print(
+        f"{report['n_pairs']} pairs ({report['n_pairs_new']} decided now), {report['n_pairs_gate_passed']} "
+        f"passed the gate ({report['gate']}), {report['n_pairs_oov']} out of vocabulary -> {args.out}"
+    )
 
 
 def _import(args: argparse.Namespace) -> None:
@@ -179,7 +248,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="dir with common_cooccurrence.npz (default: the taxonomy dir)",
     )
+    p.add_argument(
+        "--oov",
+        type=Path,
+        default=None,
+        metavar="DECISIONS",
+        help="FG-OOV decisions .parquet from `errata oov decide` (default: the test is not run)",
+    )
     p.set_defaults(handler=_classify)
+
+    _add_oov(sub)
 
     p = sub.add_parser(
         "predict",
@@ -238,6 +316,81 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "fetch"], nargs="?", default="list")
     p.set_defaults(handler=_sources)
     return parser
+
+
+def _taxonomy_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--taxonomy", type=Path, default=None, help="a built taxonomy dir (its superclasses)")
+    p.add_argument(
+        "--definitions", type=Path, default=None, help="superclass YAML when no --taxonomy (default: bundled)"
+    )
+
+
+def _add_oov(sub: argparse._SubParsersAction) -> None:
+    from errata import embeddings
+
+    oov = sub.add_parser(
+        "oov",
+        help="the CLIP fine-grained out-of-vocabulary test: proposals, embeddings, decisions",
+        description="`proposals` prints what CLIP compares an image against; `embed` embeds images and "
+        "prompts with CLIP; `decide` decides each (image, class) pair the models need; `calibrate` "
+        "compares the proposals with the reference implementation's printed cases.",
+    )
+    verbs = oov.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    p = verbs.add_parser(
+        "proposals", help="print the proposals of one (pred, target) pair or of a CSV of pairs"
+    )
+    p.add_argument("--pred", help="predicted class: index, wnid or name")
+    p.add_argument("--target", help="original label: index, wnid or name")
+    p.add_argument(
+        "--pairs", type=Path, default=None, help="CSV with columns pred,target: one JSON line each"
+    )
+    _taxonomy_options(p)
+    p.set_defaults(handler=_oov_proposals)
+
+    p = verbs.add_parser("calibrate", help="compare proposals with the reference's FG-OOV cases")
+    p.add_argument(
+        "verdicts", type=Path, help="reference verdicts JSON (records with clip_top5, n_proposals)"
+    )
+    p.add_argument("--limit", type=int, default=20, help="missing proposals to list")
+    _taxonomy_options(p)
+    p.set_defaults(handler=_oov_calibrate)
+
+    p = verbs.add_parser("embed", help="CLIP embeddings of the validation images and of every prompt")
+    p.add_argument("--images", type=Path, required=True, help="ImageNet validation folder")
+    p.add_argument("--out", type=Path, required=True, help="directory for the two embeddings files")
+    p.add_argument(
+        "--model", default=embeddings.DEFAULT_MODEL, help="open_clip model name or JSON config path"
+    )
+    p.add_argument("--pretrained", default=embeddings.DEFAULT_PRETRAINED, help="open_clip pretrained tag")
+    p.add_argument("--gate", choices=embeddings.GATES, default="zero_shot")
+    p.add_argument(
+        "--templates", choices=["openai", "simple"], default="openai", help="zero_shot gate prompts"
+    )
+    p.add_argument(
+        "--train-images", type=Path, default=None, help="ImageNet training folder (gate knn_train)"
+    )
+    p.add_argument("--random-weights", action="store_true", help="download nothing; torch.manual_seed(0)")
+    p.add_argument("--expect", choices=["all", "found"], default="all")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    _taxonomy_options(p)
+    p.set_defaults(handler=_oov_embed)
+
+    p = verbs.add_parser("decide", help="decide every (image, class) pair the models' errors need")
+    p.add_argument("--predictions", type=Path, nargs="+", required=True, metavar="FILE")
+    p.add_argument("--embeddings", type=Path, required=True, help="directory written by `errata oov embed`")
+    p.add_argument(
+        "--taxonomy", type=Path, required=True, help="a built taxonomy dir (`errata taxonomy --out`)"
+    )
+    p.add_argument("--cooccurrence", type=Path, default=None, help="dir with common_cooccurrence.npz")
+    p.add_argument(
+        "--evalset", type=Path, default=None, help="an evalset.parquet (default: built from --labels)"
+    )
+    p.add_argument("--labels", default=None, help="real | multilabel:PATH | custom:PATH")
+    p.add_argument("--out", type=Path, required=True, help="decisions .parquet; an existing one is reused")
+    p.set_defaults(handler=_oov_decide)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,15 @@ def list_images(root: Path) -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
+def has_images(root: Path) -> bool:
+    """Whether `root` holds any validation image (an empty placeholder folder does not)."""
+    try:
+        list_images(root)
+    except ErrataError:
+        return False
+    return True
+
+
 def _ranges(positions: list[int]) -> list[str]:
     out, start = [], None
     for a, b in zip(positions, [*positions[1:], None], strict=True):
@@ -66,3 +75,24 @@ def select(found: dict[int, Path], expect: str, root: Path) -> dict[int, Path]:
                 f"that are there (--expect found; predict.expect: found)"
             )
     return found
+
+
+def list_train(root: Path) -> tuple[list[Path], np.ndarray]:
+    """Every image of an ImageNet training folder (`nXXXXXXXX/*.JPEG`, the class from the folder),
+    sorted by class then name, with its class index."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ErrataError(f"training images {root}: not a directory (expected nXXXXXXXX/ class folders)")
+    index = {w: i for i, w in enumerate(imagenet.wnids())}
+    paths: list[Path] = []
+    labels: list[int] = []
+    for sub in sorted(root.iterdir()):
+        if sub.is_dir() and sub.name in index:
+            files = sorted(p for p in sub.iterdir() if p.is_file())
+            paths += files
+            labels += [index[sub.name]] * len(files)
+    if not paths:
+        raise ErrataError(
+            f"training images {root}: no images in nXXXXXXXX/ class folders of ImageNet-1k wnids"
+        )
+    return paths, np.asarray(labels, dtype=np.int16)

@@ -112,6 +112,13 @@ def not_run(stats: pd.DataFrame) -> list[str]:
             "The CLIP fine-grained out-of-vocabulary test was not run (it needs ImageNet images and CLIP "
             "weights): no error is classified fine_grained_oov, and those errors fall to later categories."
         )
+    else:
+        gates = stats.groupby("oov_gate")["model_dir_id"].apply(list).to_dict()
+        notes.append(
+            "The CLIP fine-grained out-of-vocabulary test ran with gate "
+            + "; ".join(f"{g} for {', '.join(ms)}" for g, ms in gates.items())
+            + (": FG-OOV counts under different gates are not comparable." if len(gates) > 1 else ".")
+        )
     notes.append(
         "non_prototypical is a lookup of the 36 images the experts labelled non-prototypical, not a "
         "detector: it is close to zero for every model by construction."

@@ -60,6 +60,7 @@ def stats_row(summary: dict[str, Any], table: str) -> dict[str, Any]:
         "label_set": summary["label_set"],
         "coverage": meta.get("coverage", "user"),
         "oov_test_run": summary["oov_test_run"],
+        "oov_gate": summary.get("oov_gate") or "not run",
     }
     return row
 
@@ -80,6 +81,7 @@ def metrics_json(summaries: list[dict[str, Any]]) -> dict[str, Any]:
             "mla_minor": round(s["mla_minor"], 4),
             "mla_explainable": round(s["mla_explainable"], 4),
             "n_evaluated": s["n_evaluated"],
+            "oov_gate": s.get("oov_gate") or "not run",
             "model_failure_share_of_errors": round(s["portions"]["model_failure"], 4),
             "model_failure_share_of_remaining_errors": round(s["portions_remaining"]["model_failure"], 4),
         }

@@ -82,6 +82,11 @@ def same_superclass(member: np.ndarray) -> np.ndarray:
     return shared
 
 
+def table(member: np.ndarray) -> np.ndarray:
+    """The same-superclass table of a membership matrix (groups of one class join nothing)."""
+    return same_superclass(member[member.sum(axis=1) >= 2])
+
+
 def coverage(defs: list[Superclass], member: np.ndarray) -> dict:
     """Published reference: 161 non-singleton groups, sizes 2-31 (median 4), 74 singletons,
     5,476 class pairs sharing a superclass."""

@@ -35,8 +35,7 @@ def write_superclasses(definitions: Path | None, out: Path) -> dict:
     ids = np.array([d.id for d in defs])
     table["superclasses"] = [";".join(ids[member[:, j]]) for j in range(imagenet.NUM_CLASSES)]
     write_with(out / SUPERCLASSES_CSV, lambda tmp: table.to_csv(tmp, index=False))
-    nonsingleton = member[member.sum(axis=1) >= 2]
-    boolmatrix.save(out / SAME_SUPERCLASS, superclasses.same_superclass(nonsingleton))
+    boolmatrix.save(out / SAME_SUPERCLASS, superclasses.table(member))
     names = imagenet.class_names()
     pairs = pd.DataFrame(overlapping.alias_pairs(), columns=["label", "accepted"])
     pairs["label_name"] = [names[i] for i in pairs["label"]]
@@ -75,6 +74,16 @@ class Taxonomy:
     same_superclass: np.ndarray
     common_cooccurrence: np.ndarray
     non_prototypical: frozenset[str]
+
+
+def same_superclass(taxonomy_dir: Path | None, definitions: Path | None = None) -> np.ndarray:
+    """The same-superclass table of a built taxonomy, or else of a definitions file (default: bundled)."""
+    if taxonomy_dir is None:
+        return superclasses.table(superclasses.membership(superclasses.load(definitions)))
+    path = Path(taxonomy_dir) / SAME_SUPERCLASS
+    if not path.exists():
+        raise ErrataError(f"{path} is missing: build the taxonomy first (`errata taxonomy --out DIR`)")
+    return boolmatrix.load(path)
 
 
 def load(taxonomy_dir: Path, cooccurrence_dir: Path | None = None) -> Taxonomy:

@@ -1,15 +1,15 @@
-"""DVC stage `predict@SPEC`: one model over the ImageNet folder of `predict.images`."""
+"""DVC stage `predict@SPEC`: one model over the ImageNet folder of `images.val`."""
 
 import sys
 from pathlib import Path
 
-from errata import params
+from errata import model_files, params
 from errata.errors import report_errors
 from errata.inference import runner
 
 
 def run(spec: str) -> None:
-    p = params.load("predict")
+    p, images = params.load("predict"), params.load("images")
     config = runner.RunConfig(
         batch_size=p["batch_size"],
         workers=p["workers"],
@@ -18,7 +18,7 @@ def run(spec: str) -> None:
         random_weights=p["random_weights"],
         clip_templates=p["clip_templates"],
     )
-    runner.predict(Path(p["images"]), [spec], Path("data/inference"), p["expect"], config)
+    runner.predict(Path(images["val"]), [spec], model_files.INFERENCE_DIR, images["expect"], config)
 
 
 sys.exit(report_errors("predict", lambda: run(sys.argv[1])))

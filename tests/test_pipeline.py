@@ -60,7 +60,10 @@ def test_check_reports_a_missing_dep(tmp_path):
 def _env(repo: Path) -> dict[str, str]:
     """Stage commands run this interpreter (`python` first on PATH) and the copy's errata."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    return {**os.environ, "PATH": path, "PYTHONPATH": str(repo)}
+    env = {**os.environ, "PATH": path, "PYTHONPATH": str(repo)}
+    if env.get("ERRATA_MIRROR"):  # the stages run in the copy: a relative mirror would miss
+        env["ERRATA_MIRROR"] = str(Path(env["ERRATA_MIRROR"]).resolve())
+    return env
 
 
 def _dvc(repo: Path, *args: str) -> str:
@@ -98,8 +101,12 @@ def reproduced(public_data, val_folder, tmp_path_factory) -> Path:
     params["labels"]["set"] = "custom:labels/small.csv"
     params["taxonomy"]["definitions"] = "defs/superclasses.yaml"
     params["import"]["models"] = ["resnet50.imagenetx"]
-    params["predict"] |= {"images": str(val_folder), "models": [PREDICTED], "expect": "found"}
-    params["predict"] |= {"random_weights": True, "on_unreadable": "skip", "workers": 0}
+    params["images"] |= {"val": str(val_folder), "expect": "found"}
+    params["predict"] |= {"models": [PREDICTED], "random_weights": True, "on_unreadable": "skip"}
+    params["predict"]["workers"] = 0
+    tiny_clip = {"model": str(ROOT / "tests" / "data" / "tiny-clip-test.json"), "pretrained": "none"}
+    params["oov"] |= tiny_clip | {"random_weights": True, "templates": "simple"}
+    params["oov"] |= {"workers": 0, "device": "cpu"}
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     _dvc(repo, "repro", "--quiet")
     assert _changed_stages(repo) == set()
@@ -114,6 +121,9 @@ ALL = {
     "cooccurrence",
     "import",
     PREDICT,
+    "oov_embed",
+    "oov_prompts",
+    "oov",
     "classify",
     "summarize",
     "agreement",
@@ -128,15 +138,20 @@ ALL = {
         ("labels/small.csv", {"prepare"}),
         ("defs/superclasses.yaml", {"taxonomy"}),
         ("errata/imagenet.py", ALL),
-        ("errata/labelsets.py", {"prepare", "cooccurrence", "classify", "agreement"}),
+        ("errata/labelsets.py", {"prepare", "cooccurrence", "classify", "agreement", "oov"}),
         ("errata/inference/runner.py", {PREDICT}),
-        ("errata/modelspec.py", {PREDICT, "classify"}),
-        ("errata/cascade.py", {"classify", "agreement", "report"}),
+        ("errata/modelspec.py", {PREDICT, "classify", "oov"}),
+        ("errata/cascade.py", {"classify", "agreement", "report", "oov"}),
+        ("errata/proposals.py", {"oov_prompts", "oov", "classify"}),
+        ("errata/oov/embed.py", {"oov_embed", "oov_prompts"}),
         ("errata/summarize.py", {"summarize", "report"}),
         ("errata/figures.py", {"report"}),
         ("errata/data/zoo.yaml", {"import", "summarize", "report"}),
         ("errata/data/sources.json", ALL),
-        ("errata/data/overlapping_classes.yaml", ALL - {"prepare", "import", PREDICT, "summarize"}),
+        (
+            "errata/data/overlapping_classes.yaml",
+            ALL - {"prepare", "import", PREDICT, "summarize", "oov_embed"},
+        ),
         ("stages/classify.py", {"classify"}),
     ],
 )
@@ -157,9 +172,19 @@ def test_editing_an_image_reruns_inference_only(reproduced, val_folder):
     original = image.read_bytes()
     try:
         image.write_bytes(original + b"\0")
-        assert _changed_stages(reproduced) == {PREDICT}
+        assert _changed_stages(reproduced) == {PREDICT, "oov_embed"}
     finally:
         image.write_bytes(original)
+
+
+@pytest.mark.slow
+def test_the_clip_test_ran_and_classify_used_its_decisions(reproduced):
+    report = json.loads((reproduced / "data/oov/oov.json").read_text())
+    assert report["run"] is True and report["gate"] == "zero_shot"
+    assert report["models"] == ["resnet50.imagenetx", PREDICTED]
+    assert report["n_images_embedded"] == 39 and report["n_pairs"] == report["n_pairs_new"] > 0
+    summary = json.loads((reproduced / "data/classified" / PREDICTED / "summary.json").read_text())
+    assert summary["oov_test_run"] is True and summary["oov_gate"] == "zero_shot"
 
 
 @pytest.mark.slow
@@ -170,12 +195,34 @@ def test_adding_a_model_adds_its_predict_stage_and_reclassifies(reproduced):
     params["predict"]["models"].append("test_vit.r160_in1k")
     try:
         params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-        assert _changed_stages(reproduced) == {"predict@test_vit.r160_in1k", "classify"}
+        assert _changed_stages(reproduced) == {"predict@test_vit.r160_in1k", "oov", "classify"}
     finally:
         params_file.write_text(original)
     summary = json.loads((reproduced / "data/classified" / PREDICTED / "summary.json").read_text())
     # the 5 labelled images are predicted; the corrupt 7th image is skipped and counted
     assert summary["n_predicted"] == 5 and summary["n_skipped_unreadable"] == 1
+
+
+@pytest.mark.slow
+def test_a_new_model_decides_only_its_new_fg_oov_pairs(reproduced):
+    """The decisions table persists between runs of the oov stage: pairs already decided are reused."""
+    params_file = reproduced / "params.yaml"
+    original = params_file.read_text()
+    params = yaml.safe_load(original)
+    params["predict"]["models"].append("test_vit.r160_in1k")
+    before = json.loads((reproduced / "data/oov/oov.json").read_text())
+    try:
+        params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+        _dvc(reproduced, "repro", "--quiet")
+        grown = json.loads((reproduced / "data/oov/oov.json").read_text())
+    finally:
+        params_file.write_text(original)
+    _dvc(reproduced, "repro", "--quiet")
+    back = json.loads((reproduced / "data/oov/oov.json").read_text())
+    assert grown["models"][-1] == "test_vit.r160_in1k"
+    assert 0 < grown["n_pairs_new"] == grown["n_pairs"] - before["n_pairs"]
+    assert (back["n_pairs"], back["n_pairs_new"]) == (before["n_pairs"], 0)
+    assert _changed_stages(reproduced) == set()
 
 
 @pytest.mark.slow

@@ -1,0 +1,40 @@
+"""The embedding jobs of `errata oov embed` and the `oov_embed` / `oov_prompts` stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from errata import embeddings, imagefolder
+from errata.embeddings import ClipSettings
+from errata.oov import clip as clip_model
+from errata.oov import embed
+
+
+def embed_images(
+    images_dir: Path,
+    expect: str,
+    out: Path,
+    settings: ClipSettings,
+    run: embed.Throughput,
+    device: str = "auto",
+    train_dir: Path | None = None,
+) -> Path:
+    """Embed the evaluated images (and what the gate needs) into OUT/image_embeddings.npz; the
+    folder is listed and checked before the model loads."""
+    settings.check()
+    images = imagefolder.select(imagefolder.list_images(images_dir), expect, images_dir)
+    clip = clip_model.load(settings, clip_model.device_of(device))
+    path = Path(out) / embeddings.IMAGES_FILE
+    embeddings.write_images(path, embed.embed_images(clip, settings, images, train_dir, run))
+    return path
+
+
+def embed_prompts(
+    prompts: list[str], out: Path, settings: ClipSettings, run: embed.Throughput, device: str = "auto"
+) -> Path:
+    """Embed the prompts (`Proposer.vocabulary()`) into OUT/prompt_embeddings.npz."""
+    settings.check()
+    clip = clip_model.load(settings, clip_model.device_of(device))
+    path = Path(out) / embeddings.PROMPTS_FILE
+    embeddings.write_prompts(path, embed.embed_prompts(clip, settings, prompts, run))
+    return path

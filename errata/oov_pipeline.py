@@ -1,0 +1,48 @@
+"""The light FG-OOV job of `errata oov decide` and the `oov` stage: which pairs the models need,
+decided from cached embeddings (reusing a previous table where it fits), written with a report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from errata import cascade, classify, decisions, embeddings, taxonomy
+from errata.atomic import write_json
+from errata.errors import ErrataError
+
+
+def decide(
+    prediction_paths: Sequence[Path],
+    out: Path,
+    *,
+    embeddings_dir: Path,
+    taxonomy_dir: Path,
+    cooccurrence_dir: Path | None = None,
+    evalset_path: Path | None = None,
+    labels: str | None = None,
+    report_path: Path | None = None,
+) -> dict[str, Any]:
+    """Decide every (image, class) pair the models need into `out` (a decisions .parquet); a table
+    already at `out` made from the same embeddings and superclasses is reused."""
+    out = Path(out)
+    if out.suffix != ".parquet":
+        raise ErrataError(f"--out {out}: the decisions table is a .parquet file")
+    models = classify.read_inputs(prediction_paths)
+    evalset, _ = classify.evaluation_set(labels, evalset_path)
+    tax = taxonomy.load(taxonomy_dir, cooccurrence_dir)
+    images = embeddings.read_images(Path(embeddings_dir) / embeddings.IMAGES_FILE)
+    prompts = embeddings.read_prompts(Path(embeddings_dir) / embeddings.PROMPTS_FILE)
+    ctx = decisions.Context.build(images, prompts, tax.same_superclass)
+    ev = cascade.EvalArrays.build(evalset, tax.non_prototypical)
+    keys = decisions.needed_keys(ev, tax, [m.top1_by_position[ev.positions].astype("int64") for m in models])
+    table, n_new = decisions.update(keys, ctx, decisions.read_if_present(out))
+    decisions.write(out, table)
+    report = decisions.summary(table, n_new) | {"models": [m.model for m in models]}
+    if report_path is not None:
+        write_json(report_path, report)
+    return report
+
+
+def not_run_report(reason: str) -> dict[str, Any]:
+    return {"run": False, "reason": reason}

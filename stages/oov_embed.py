@@ -1,0 +1,35 @@
+"""DVC stage `oov_embed`: CLIP embeddings of the evaluated images and the gate's labels, or a file
+saying the test did not run when `images.val` holds no images."""
+
+import sys
+from pathlib import Path
+
+from errata import embeddings, imagefolder, params
+from errata.errors import report_errors
+
+
+def run() -> None:
+    images, p = params.load("images"), params.load("oov")
+    settings = embeddings.ClipSettings(
+        p["model"], p["pretrained"], p["gate"], p["templates"], p["random_weights"]
+    )
+    settings.check()
+    out = Path("data/oov") / embeddings.IMAGES_FILE
+    if not imagefolder.has_images(Path(images["val"])):
+        reason = f"no validation images in images.val ({images['val']})"
+        embeddings.write_images(out, embeddings.not_run_images(settings, reason))
+        print(f"FG-OOV test not run: {reason}")
+        return
+    from errata.oov import embed
+    from errata.oov import run as oov_run
+
+    train = Path(images["train"]) if settings.gate == "knn_train" else None
+    throughput = embed.Throughput(batch_size=p["batch_size"], workers=p["workers"])
+    print(
+        oov_run.embed_images(
+            Path(images["val"]), images["expect"], out.parent, settings, throughput, p["device"], train
+        )
+    )
+
+
+sys.exit(report_errors("oov_embed", run))
