@@ -129,10 +129,10 @@ def _oov_embed(args: argparse.Namespace) -> None:
     out = inputs.require_out_dir(args.out)
     prompts = proposals.Proposer(taxonomy.same_superclass(args.taxonomy, args.definitions)).vocabulary()
     throughput = embed.Throughput(batch_size=args.batch_size, workers=args.workers)
-    print(
-        run.embed_images(args.images, args.expect, out, settings, throughput, args.device, args.train_images)
+    written = run.embed_images(
+        args.images, args.expect, out, settings, throughput, args.device, args.train_images, prompts
     )
-    print(run.embed_prompts(prompts, out, settings, throughput, args.device))
+    print("\n".join(map(str, written)))
 
 
 def _oov_decide(args: argparse.Namespace) -> None:

@@ -25,11 +25,10 @@ def run() -> None:
 
     train = Path(images["train"]) if settings.gate == "knn_train" else None
     throughput = embed.Throughput(batch_size=p["batch_size"], workers=p["workers"])
-    print(
-        oov_run.embed_images(
-            Path(images["val"]), images["expect"], out.parent, settings, throughput, p["device"], train
-        )
+    written = oov_run.embed_images(
+        Path(images["val"]), images["expect"], out.parent, settings, throughput, p["device"], train
     )
+    print(written[0])
 
 
 sys.exit(report_errors("oov_embed", run))

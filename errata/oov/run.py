@@ -18,15 +18,19 @@ def embed_images(
     run: embed.Throughput,
     device: str = "auto",
     train_dir: Path | None = None,
-) -> Path:
-    """Embed the evaluated images (and what the gate needs) into OUT/image_embeddings.npz; the
-    folder is listed and checked before the model loads."""
+    prompts: list[str] | None = None,
+) -> list[Path]:
+    """Embed the evaluated images (and what the gate needs) into OUT/image_embeddings.npz and, given
+    `prompts`, those into OUT/prompt_embeddings.npz with the same loaded model. The folder is listed
+    and checked before the model loads."""
     settings.check()
     images = imagefolder.select(imagefolder.list_images(images_dir), expect, images_dir)
     clip = clip_model.load(settings, clip_model.device_of(device))
     path = Path(out) / embeddings.IMAGES_FILE
     embeddings.write_images(path, embed.embed_images(clip, settings, images, train_dir, run))
-    return path
+    if prompts is None:
+        return [path]
+    return [path, _write_prompts(clip, settings, prompts, out, run)]
 
 
 def embed_prompts(
@@ -34,7 +38,14 @@ def embed_prompts(
 ) -> Path:
     """Embed the prompts (`Proposer.vocabulary()`) into OUT/prompt_embeddings.npz."""
     settings.check()
-    clip = clip_model.load(settings, clip_model.device_of(device))
+    return _write_prompts(
+        clip_model.load(settings, clip_model.device_of(device)), settings, prompts, out, run
+    )
+
+
+def _write_prompts(
+    clip: clip_model.Clip, settings: ClipSettings, prompts: list[str], out: Path, run: embed.Throughput
+) -> Path:
     path = Path(out) / embeddings.PROMPTS_FILE
     embeddings.write_prompts(path, embed.embed_prompts(clip, settings, prompts, run))
     return path
