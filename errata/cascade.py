@@ -1,29 +1,23 @@
 """The decision cascade (docs/method.md): each prediction gets the first error type that applies.
 
-`classify` is the vectorised path used everywhere; `classify_plain` is a per-image transcription of
-the rules, kept as the reference the property tests check `classify` against.
+`verdict_table` evaluates the cascade once per evaluation set for every (image, class), so a model
+is one gather (`lookup`); `classify` is the vectorised path for one model's predictions (or any
+list of pairs); `classify_plain` is a per-image transcription of the rules, kept as the reference
+the property tests check both against.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from errata import imagenet
+from errata.outputs import ERROR_TYPES
 from errata.taxonomy import Taxonomy
 
-ERROR_TYPES = (
-    "correct",
-    "overlapping_classes",
-    "multi_label",
-    "fine_grained",
-    "fine_grained_oov",
-    "spurious_correlation",
-    "non_prototypical",
-    "model_failure",
-)
 CODE = {name: i for i, name in enumerate(ERROR_TYPES)}
 NOT_PREDICTED = -1
 
@@ -40,21 +34,24 @@ class EvalArrays:
     in_imagenet_m: np.ndarray
     non_prototypical: np.ndarray
     groups: np.ndarray  # (n, 3) bool, order of imagenet.GROUPS
+    group_combo: np.ndarray  # (n,) the groups as bits: bit k set when the image is in group k
+    count_cell: np.ndarray  # (n,) (group_combo * 1000 + target) * n_types: + code = a metrics count cell
     positions: np.ndarray  # (n,) validation index (0..49,999) of each row
     val_rows: np.ndarray  # (50,000,) evaluation-set row of each validation image, -1 if absent
     target_in_labels: np.ndarray
 
     @classmethod
-    def build(cls, evalset: pd.DataFrame, non_prototypical: frozenset[str]) -> EvalArrays:
+    def build(cls, evalset: pd.DataFrame, tax: Taxonomy) -> EvalArrays:
         label_lists = evalset["labels"].tolist()
-        n, m = len(label_lists), max(1, max(map(len, label_lists), default=1))
+        lengths = np.fromiter(map(len, label_lists), dtype=np.int64, count=len(label_lists))
+        n, m = len(label_lists), max(1, int(lengths.max(initial=1)))
+        mask = np.arange(m) < lengths[:, None]
         labels = np.zeros((n, m), dtype=np.int64)
-        mask = np.zeros((n, m), dtype=bool)
-        for i, ls in enumerate(label_lists):
-            labels[i, : len(ls)] = ls
-            mask[i, : len(ls)] = True
+        labels[mask] = np.fromiter(
+            itertools.chain.from_iterable(label_lists), dtype=np.int64, count=int(lengths.sum())
+        )
         target = evalset["target"].to_numpy(np.int64)
-        class_group = np.stack([imagenet.class_groups() == g for g in imagenet.GROUPS], axis=1)
+        class_group = np.stack([tax.class_groups == g for g in imagenet.GROUPS], axis=1)
         groups = class_group[target] | (class_group[labels] & mask[:, :, None]).any(axis=1)
         file_names = evalset["file_name"].to_numpy(str)
         positions = imagenet.val_positions(file_names)
@@ -67,8 +64,10 @@ class EvalArrays:
             mask=mask,
             problematic=evalset["problematic"].to_numpy(bool),
             in_imagenet_m=evalset["in_imagenet_m"].to_numpy(bool),
-            non_prototypical=np.isin(file_names, list(non_prototypical)),
+            non_prototypical=np.isin(file_names, list(tax.non_prototypical)),
             groups=groups,
+            group_combo=(combo := groups.astype(np.int64) @ (1 << np.arange(len(imagenet.GROUPS)))),
+            count_cell=(combo * imagenet.NUM_CLASSES + target) * len(ERROR_TYPES),
             positions=positions,
             val_rows=val_rows,
             target_in_labels=((labels == target[:, None]) & mask).any(axis=1),
@@ -94,6 +93,41 @@ def classify(ev: EvalArrays, tax: Taxonomy, top1: np.ndarray, oov: np.ndarray | 
         ev.non_prototypical,
     ]
     codes = np.select(rules, range(len(rules)), default=CODE["model_failure"]).astype(np.int8)
+    codes[~predicted] = NOT_PREDICTED
+    return codes
+
+
+def _label_rows(table: np.ndarray, ev: EvalArrays) -> np.ndarray:
+    """(n, 1000): table[label, c] holds for some label of the row's image (bit-packed OR)."""
+    packed = np.packbits(table, axis=1)
+    acc = np.zeros((len(ev.target), packed.shape[1]), np.uint8)
+    for j in range(ev.labels.shape[1]):
+        rows = ev.mask[:, j]
+        acc[rows] |= packed[ev.labels[rows, j]]
+    return np.unpackbits(acc, axis=1, count=table.shape[1]).astype(bool)
+
+
+def verdict_table(ev: EvalArrays, tax: Taxonomy) -> np.ndarray:
+    """Code of every (evaluation-set row, predicted class), (n, 1000) int8, without the FG-OOV
+    test: the cascade evaluated once per evaluation set and taxonomy, so a model is one gather
+    `V[row, top1]`. Rules are written from the last to the first, each overriding the later ones."""
+    n = len(ev.target)
+    v = np.full((n, imagenet.NUM_CLASSES), CODE["model_failure"], np.int8)
+    v[ev.non_prototypical] = CODE["non_prototypical"]
+    v[_label_rows(tax.common_cooccurrence, ev)] = CODE["spurious_correlation"]
+    v[_label_rows(tax.same_superclass, ev)] = CODE["fine_grained"]
+    rows = np.broadcast_to(np.arange(n)[:, None], ev.labels.shape)
+    v[rows[ev.mask], ev.labels[ev.mask]] = CODE["multi_label"]
+    v[tax.alias[ev.target]] = CODE["overlapping_classes"]
+    correct = np.flatnonzero(ev.target_in_labels)
+    v[correct, ev.target[correct]] = CODE["correct"]
+    return v
+
+
+def lookup(v: np.ndarray, top1: np.ndarray) -> np.ndarray:
+    """Codes of one model from the verdict table (`NOT_PREDICTED` where top1 is -1)."""
+    predicted = top1 >= 0
+    codes = np.take(v.reshape(-1), np.arange(len(top1)) * v.shape[1] + np.where(predicted, top1, 0))
     codes[~predicted] = NOT_PREDICTED
     return codes
 

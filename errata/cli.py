@@ -63,6 +63,7 @@ def _classify(args: argparse.Namespace) -> None:
         taxonomy_dir=args.taxonomy,
         cooccurrence_dir=args.cooccurrence,
         oov_decisions=args.oov,
+        workers=args.workers,
     )
     for mid, s in summaries.items():
         print(f"{classify.describe(s)} -> {args.out / mid}")
@@ -254,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="DECISIONS",
         help="FG-OOV decisions .parquet from `errata oov decide` (default: the test is not run)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes sharing the models (default: usable cores, max 8)",
     )
     p.set_defaults(handler=_classify)
 

@@ -1,21 +1,46 @@
-"""The most frequent (label, prediction) confusions per error type, with class names."""
+"""The most frequent (label, prediction) confusions per error type, with class names, counted over
+any number of models' errors tables one table at a time (memory does not grow with the models)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from errata import imagenet
+from errata.outputs import ERROR_TYPES, read_codes
+
+N_PAIRS = imagenet.NUM_CLASSES * imagenet.NUM_CLASSES
 
 
-def top_confusions(errors: Iterable[pd.DataFrame], error_type: str, n: int = 10) -> pd.DataFrame:
-    """Most frequent (target, top1) pairs of `error_type` over non-problematic images of all
-    the given models' errors tables."""
-    parts = [e.loc[(e["error_type"] == error_type) & ~e["problematic"], ["target", "top1"]] for e in errors]
-    pairs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["target", "top1"])
-    counts = pairs.value_counts().head(n).reset_index(name="count")
+def count(paths: Iterable[Path]) -> np.ndarray:
+    """(error type, target * 1000 + top1) counts over the non-problematic rows of every table."""
+    out = np.zeros((len(ERROR_TYPES), N_PAIRS), np.int64)
+    for path in paths:
+        target, top1, codes = read_codes(path)
+        keep = codes >= 0
+        flat, n = np.unique(
+            codes[keep].astype(np.int64) * N_PAIRS + target[keep] * 1000 + top1[keep], return_counts=True
+        )
+        out.reshape(-1)[flat] += n
+    return out
+
+
+def top_confusions(counts: np.ndarray, error_type: str, n: int = 10) -> pd.DataFrame:
+    """The `n` most frequent (target, top1) pairs of `error_type`, most frequent first."""
+    row = counts[ERROR_TYPES.index(error_type)]
+    best = np.flatnonzero(row)
+    best = best[np.lexsort((best, -row[best]))][:n]
+    target, top1 = np.divmod(best, imagenet.NUM_CLASSES)
     names = imagenet.class_names()
-    counts.insert(1, "label", [names[i] for i in counts["target"]])
-    counts.insert(3, "prediction", [names[i] for i in counts["top1"]])
-    return counts
+    return pd.DataFrame(
+        {
+            "target": target,
+            "label": [names[i] for i in target],
+            "top1": top1,
+            "prediction": [names[i] for i in top1],
+            "count": row[best],
+        }
+    )

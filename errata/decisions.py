@@ -29,7 +29,6 @@ from errata.atomic import write_with
 from errata.embeddings import ImageEmbeddings, PromptEmbeddings, content_hash
 from errata.errors import ErrataError
 from errata.proposals import Proposer, blocked_offsets
-from errata.taxonomy import Taxonomy
 
 DECISIONS_FILE = "decisions.parquet"
 REPORT_FILE = "oov.json"
@@ -44,13 +43,17 @@ def key(positions: np.ndarray, classes: np.ndarray) -> np.ndarray:
     return np.asarray(positions, np.int64) * imagenet.NUM_CLASSES + np.asarray(classes, np.int64)
 
 
-def needed_keys(ev: cascade.EvalArrays, tax: Taxonomy, top1s: Iterable[np.ndarray]) -> np.ndarray:
+MISSING = -2  # verdict-table code of a pair that needs a decision the table does not have
+
+
+def needed_keys(ev: cascade.EvalArrays, verdicts: np.ndarray, top1s: Iterable[np.ndarray]) -> np.ndarray:
     """Sorted unique keys of the (image, class) pairs that reach the FG-OOV step for some model:
-    a non-problematic error that is not overlapping, multi-label or fine-grained."""
+    a non-problematic error that is not overlapping, multi-label or fine-grained (`verdicts` is
+    the evaluation set's `cascade.verdict_table`)."""
     out = []
     for top1 in top1s:
-        codes = cascade.classify(ev, tax, top1)
-        need = (codes >= cascade.CODE["fine_grained_oov"]) & ~ev.problematic
+        codes = cascade.lookup(verdicts, top1)
+        need = (codes > cascade.CODE["fine_grained_oov"]) & ~ev.problematic
         out.append(key(ev.positions[need], top1[need]))
     return np.unique(np.concatenate(out)) if out else np.zeros(0, np.int64)
 
@@ -203,12 +206,24 @@ class Lookup:
     embedded: np.ndarray
     meta: dict[str, Any]
 
-    def oov_mask(self, positions: np.ndarray, top1: np.ndarray) -> np.ndarray:
-        return np.isin(key(positions, top1), self.oov, assume_unique=False) & (top1 >= 0)
 
-    def undecided(self, positions: np.ndarray, top1: np.ndarray) -> np.ndarray:
-        """Which of these pairs were not decided although their image was embedded."""
-        return self.embedded[positions] & ~np.isin(key(positions, top1), self.decided)
+def _dense(keys: np.ndarray, ev: cascade.EvalArrays) -> np.ndarray:
+    """(n, 1000) boolean: the pairs of `keys` as cells of the evaluation set's verdict table."""
+    pos, cls = np.divmod(keys, imagenet.NUM_CLASSES)
+    rows = ev.val_rows[pos]
+    out = np.zeros((len(ev.target), imagenet.NUM_CLASSES), bool)
+    out[rows[rows >= 0], cls[rows >= 0]] = True
+    return out
+
+
+def apply(verdicts: np.ndarray, ev: cascade.EvalArrays, lookup: Lookup) -> None:
+    """Put the decisions into a verdict table, in place: pairs decided FG-OOV become
+    fine_grained_oov; pairs that reach the test on an embedded, non-problematic image but were not
+    decided become MISSING, so a model that needs one fails instead of passing untested."""
+    reach = (verdicts > cascade.CODE["fine_grained_oov"]) & ~ev.problematic[:, None]
+    verdicts[reach & _dense(lookup.oov, ev)] = cascade.CODE["fine_grained_oov"]
+    undecided = reach & ~_dense(lookup.decided, ev) & lookup.embedded[ev.positions][:, None]
+    verdicts[undecided] = MISSING
 
 
 def update(keys: np.ndarray, ctx: Context, previous: Decisions | None) -> tuple[Decisions, int]:

@@ -10,7 +10,7 @@ import pandas as pd
 from errata.cascade import ERROR_TYPES
 from errata.errors import ErrataError
 from errata.metrics import MLA_CORRECT
-from errata.outputs import ERRORS_FILE, SUMMARY_FILE
+from errata.outputs import ERRORS_FILE, SUMMARY_FILE, read_errors
 
 COUNTED_CORRECT = MLA_CORRECT["mla"]
 
@@ -20,7 +20,7 @@ def load_errors(classified: Path, model: str) -> pd.DataFrame:
     if not path.exists():
         known = sorted(p.parent.name for p in Path(classified).glob(f"*/{ERRORS_FILE}"))
         raise ErrataError(f"no classified model {model!r} in {classified}; known: {', '.join(known)}")
-    return pd.read_parquet(path)
+    return read_errors(path)
 
 
 def require_same_label_set(classified: Path, model_a: str, model_b: str) -> str:

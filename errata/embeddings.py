@@ -43,6 +43,14 @@ class ClipSettings:
             raise ErrataError(f"oov gate must be one of {', '.join(GATES)}, got {self.gate!r}")
 
 
+def settings_from_params(oov: dict[str, Any]) -> ClipSettings:
+    """The `oov` section of params.yaml as checked settings."""
+    keys = ("model", "pretrained", "gate", "templates", "random_weights")
+    settings = ClipSettings(**{k: oov[k] for k in keys})
+    settings.check()
+    return settings
+
+
 @dataclass(frozen=True)
 class ImageEmbeddings:
     positions: np.ndarray  # (n,) validation positions, ascending

@@ -47,6 +47,8 @@ BUCKETS: dict[str, tuple[str, str]] = {
 STYLE = {"font.size": 9, "axes.titlesize": 10, "legend.fontsize": 8, "svg.hashsalt": "errata"}
 PNG_DPI = 200
 FIT_DEGREE = 2
+MAX_LABELLED = 12  # our models drawn numbered; more are one series
+MAX_BARS = 40  # models in the stacked-bar figure
 NOTE_HEIGHT = 0.035  # figure fraction kept free at the bottom for the note
 
 
@@ -114,8 +116,15 @@ def _trend(ax: Axes, x: pd.Series, y: pd.Series, color: str) -> None:
 
 
 def _ours(ax: Axes, ours: pd.DataFrame, x: pd.Series, y: pd.Series, color: str) -> None:
-    """Our models on top: large, black-edged, numbered as in `_model_key` (full names would collide)."""
+    """Our models on top: large, black-edged, numbered as in `_model_key` (full names would collide);
+    beyond MAX_LABELLED models, one unnumbered series (numbers would cover the plot)."""
     buckets = _buckets(ours)
+    if len(ours) > MAX_LABELLED:
+        for bucket, (marker, _) in BUCKETS.items():
+            sel = (buckets == bucket).to_numpy()
+            ax.scatter(x[ours.index[sel]], y[ours.index[sel]], s=30, marker=marker, color=color,
+                       edgecolors="black", linewidths=0.5, zorder=4)  # fmt: skip
+        return
     labels = pd.Series(range(1, len(ours) + 1), index=ours.index)
     for rank, i in enumerate(x.loc[ours.index].sort_values().index):
         marker = BUCKETS[buckets[i]][0]
@@ -128,6 +137,8 @@ def _ours(ax: Axes, ours: pd.DataFrame, x: pd.Series, y: pd.Series, color: str) 
 
 def _model_key(ours: pd.DataFrame) -> str:
     """Number -> model_dir_id, in the numbering `_ours` draws."""
+    if len(ours) > MAX_LABELLED:
+        return f"ours: {len(ours)} models\n(one row each in reports/stats)"
     return "ours:\n" + "\n".join(f"{n}  {m}" for n, m in enumerate(ours["model_dir_id"], start=1))
 
 
@@ -182,8 +193,12 @@ def portion_vs_mla(
 
 
 def stacked_bars(ours: pd.DataFrame, out_stem: Path) -> list[Path]:
-    """What our models' remaining errors are made of, best MLA on top."""
+    """What our models' remaining errors are made of, best MLA on top; at most MAX_BARS models,
+    evenly spaced by MLA, so the figure stays readable for any number of models."""
     ours = plotted(ours).sort_values("mla_group")
+    shown = len(ours)
+    if shown > MAX_BARS:
+        ours = ours.iloc[np.unique(np.linspace(0, len(ours) - 1, MAX_BARS).round().astype(int))]
     shares = portions(ours)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(10, 1.2 + 0.45 * len(ours)), layout="constrained")
@@ -195,6 +210,8 @@ def stacked_bars(ours: pd.DataFrame, out_stem: Path) -> list[Path]:
             left += width
         ax.set_xlim(0, 1)
         ax.set_xlabel("portion of top-1 errors")
+        if shown > len(ours):
+            ax.set_title(f"{len(ours)} of {shown} models, evenly spaced by MLA")
         fig.legend(ncols=4, loc="outside lower center", frameon=False)
         return save(fig, out_stem)
 

@@ -42,13 +42,13 @@ def list_images(root: Path) -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
-def has_images(root: Path) -> bool:
-    """Whether `root` holds any validation image (an empty placeholder folder does not)."""
+def absent(root: Path) -> str | None:
+    """Why `root` cannot be used as the validation folder (an empty placeholder, say), or None."""
     try:
         list_images(root)
     except ErrataError:
-        return False
-    return True
+        return f"no ImageNet validation images in {root} (images.val)"
+    return None
 
 
 def _ranges(positions: list[int]) -> list[str]:

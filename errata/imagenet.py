@@ -27,6 +27,9 @@ def val_file_name(i: int) -> str:
 VAL_PREFIX, VAL_SUFFIX, VAL_DIGITS = "ILSVRC2012_val_", ".JPEG", 8
 
 
+VAL_NAME_WIDTH = len(VAL_PREFIX) + VAL_DIGITS + len(VAL_SUFFIX)
+
+
 def val_positions(names: np.ndarray) -> np.ndarray:
     """Validation index (0-based) of each file name, -1 where it is not one of the 50,000.
 
@@ -34,19 +37,30 @@ def val_positions(names: np.ndarray) -> np.ndarray:
     ~40 ms per model, this costs a few.
     """
     names = np.asarray(names, dtype=str)
-    width = len(VAL_PREFIX) + VAL_DIGITS + len(VAL_SUFFIX)
-    out = np.full(len(names), -1, dtype=np.int64)
     if names.size == 0:
-        return out
-    fixed = names.astype(f"<U{max(width, names.dtype.itemsize // 4)}")
-    chars = fixed.view(np.uint32).reshape(len(names), -1)
-    ok = (np.char.str_len(names) == width) & np.char.startswith(names, VAL_PREFIX)
-    ok &= np.char.endswith(names, VAL_SUFFIX)
-    digits = chars[:, len(VAL_PREFIX) : len(VAL_PREFIX) + VAL_DIGITS].astype(np.int64) - ord("0")
+        return np.full(0, -1, dtype=np.int64)
+    fixed = names.astype(f"<U{max(VAL_NAME_WIDTH, names.dtype.itemsize // 4)}")
+    chars = fixed.view(np.uint32).reshape(len(names), -1)[:, :VAL_NAME_WIDTH]
+    return val_positions_of_chars(chars, np.char.str_len(names) == VAL_NAME_WIDTH)
+
+
+_PREFIX = np.array([ord(c) for c in VAL_PREFIX])
+_SUFFIX = np.array([ord(c) for c in VAL_SUFFIX])
+_DIGITS = slice(len(VAL_PREFIX), len(VAL_PREFIX) + VAL_DIGITS)
+_POWERS = 10.0 ** np.arange(VAL_DIGITS - 1, -1, -1)
+
+
+def val_positions_of_chars(chars: np.ndarray, right_length: np.ndarray) -> np.ndarray:
+    """`val_positions` over names given as an (n, VAL_NAME_WIDTH) array of character codes (a
+    numpy unicode view, or the bytes of an Arrow string column), with which names have that length."""
+    ok = right_length & (chars[:, : _DIGITS.start] == _PREFIX.astype(chars.dtype)).all(axis=1)
+    ok &= (chars[:, _DIGITS.stop :] == _SUFFIX.astype(chars.dtype)).all(axis=1)
+    digits = chars[:, _DIGITS].astype(np.float64) - ord("0")
     ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
-    number = digits @ (10 ** np.arange(VAL_DIGITS - 1, -1, -1, dtype=np.int64))
+    number = digits @ _POWERS  # exact: below 2**53
     ok &= (number >= 1) & (number <= NUM_VAL_IMAGES)
-    out[ok] = number[ok] - 1
+    out = np.full(len(chars), -1, dtype=np.int64)
+    out[ok] = number[ok].astype(np.int64) - 1
     return out
 
 

@@ -233,8 +233,8 @@ def read(path: Path) -> tuple[pd.DataFrame, str]:
             f"{path}: not an evaluation set written by `errata prepare` (columns {table.column_names}, "
             f"label set {'recorded' if spec else 'not recorded'}); rebuild it with `errata prepare`"
         )
-    df = table.to_pandas()
-    df["labels"] = df["labels"].map(lambda a: [int(x) for x in a])
+    df = table.drop_columns(["labels"]).to_pandas()
+    df.insert(COLUMNS.index("labels"), "labels", table["labels"].to_pylist())
     return df, spec.decode()
 
 

@@ -21,39 +21,38 @@ MLA_CORRECT = {
 }  # fmt: skip
 ERRORS = ERROR_TYPES[1:]
 REMAINING = ERROR_TYPES[3:]
+_OK = np.array([[t in ok for t in ERROR_TYPES] for ok in MLA_CORRECT.values()]).T  # (types, variants)
 
 
-def per_class_accuracy(hit: np.ndarray, target: np.ndarray) -> float:
-    """Mean over original classes (with at least one image) of the share of hits; in percent."""
-    n = np.bincount(target, minlength=imagenet.NUM_CLASSES)
-    k = np.bincount(target, weights=hit.astype(float), minlength=imagenet.NUM_CLASSES)
-    present = n > 0
-    return float(100 * (k[present] / n[present]).mean()) if present.any() else float("nan")
-
-
-def block(codes: np.ndarray, target: np.ndarray, in_imagenet_m: np.ndarray) -> dict[str, Any]:
-    """Counts, portions, MLA variants and ImageNet-M errors over the given (selected) images."""
-    counts = np.bincount(codes, minlength=len(ERROR_TYPES))
-    n_errors = int(counts[1:].sum())
-    n_remaining = int(counts[CODE["fine_grained"] :].sum())
+def block(counts: np.ndarray, imagenet_m_codes: np.ndarray) -> dict[str, Any]:
+    """Counts, portions, MLA variants and ImageNet-M errors from a (1000, n_types) matrix of images
+    per (original class, error type) and the codes of the selected ImageNet-M images."""
+    per_type = counts.sum(axis=0).tolist()
+    n_errors = sum(per_type[1:])
+    n_remaining = sum(per_type[CODE["fine_grained"] :])
     out: dict[str, Any] = {
-        "n_samples": int(len(codes)),
-        "n_correct": int(counts[CODE["correct"]]),
+        "n_samples": sum(per_type),
+        "n_correct": per_type[CODE["correct"]],
         "n_top1_errors": n_errors,
     }
-    for name, ok in MLA_CORRECT.items():
-        out[name] = per_class_accuracy(np.isin(codes, [CODE[t] for t in ok]), target)
-    out["counts"] = {t: int(counts[CODE[t]]) for t in ERROR_TYPES}
-    out["portions"] = {t: counts[CODE[t]] / n_errors if n_errors else 0.0 for t in ERRORS}
-    out["portions_remaining"] = {t: counts[CODE[t]] / n_remaining if n_remaining else 0.0 for t in REMAINING}
-    mla_ok = [CODE[t] for t in MLA_CORRECT["mla"]]
-    out["n_imagenet_m"] = int(in_imagenet_m.sum())
-    out["n_imagenet_m_errors"] = int((~np.isin(codes[in_imagenet_m], mla_ok)).sum())
+    n = counts.sum(axis=1)
+    present = n > 0
+    shares = ((counts[present] @ _OK) / n[present, None]).T.copy()  # a row per MLA variant
+    means = shares.mean(axis=1).tolist() if present.any() else [float("nan")] * len(MLA_CORRECT)
+    out |= {name: 100 * mean for name, mean in zip(MLA_CORRECT, means, strict=True)}
+    out["counts"] = {t: per_type[CODE[t]] for t in ERROR_TYPES}
+    out["portions"] = {t: per_type[CODE[t]] / n_errors if n_errors else 0.0 for t in ERRORS}
+    out["portions_remaining"] = {
+        t: per_type[CODE[t]] / n_remaining if n_remaining else 0.0 for t in REMAINING
+    }
+    out["n_imagenet_m"] = int(len(imagenet_m_codes))
+    out["n_imagenet_m_errors"] = int((~_OK[imagenet_m_codes, 0]).sum())
     return out
 
 
 def summarize(codes: np.ndarray, top1: np.ndarray, ev: EvalArrays) -> dict[str, Any]:
-    """Everything the summary and the stats tables need, over non-problematic predicted images."""
+    """Everything the summary and the stats tables need, over non-problematic predicted images.
+    One bincount gives the (group combination, class, type) counts every block is a sum of."""
     predicted = top1 >= 0
     evaluated = predicted & ~ev.problematic
     out: dict[str, Any] = {
@@ -64,9 +63,16 @@ def summarize(codes: np.ndarray, top1: np.ndarray, ev: EvalArrays) -> dict[str, 
         "top1": float(100 * (top1[predicted] == ev.target[predicted]).mean()) if predicted.any() else None,
     }
     out["has_imagenet_m"] = bool(ev.in_imagenet_m.any())
-    out |= block(codes[evaluated], ev.target[evaluated], ev.in_imagenet_m[evaluated])
+    n_types, n_combos = len(ERROR_TYPES), 2 ** len(imagenet.GROUPS)
+    cell = (ev.group_combo[evaluated] * imagenet.NUM_CLASSES + ev.target[evaluated]) * n_types + codes[
+        evaluated
+    ]
+    cube = np.bincount(cell, minlength=n_combos * imagenet.NUM_CLASSES * n_types)
+    cube = cube.reshape(n_combos, imagenet.NUM_CLASSES, n_types)
+    m = evaluated & ev.in_imagenet_m
+    out |= block(cube.sum(axis=0), codes[m])
     out["groups"] = {}
     for k, g in enumerate(imagenet.GROUPS):
-        sel = evaluated & ev.groups[:, k]
-        out["groups"][g] = block(codes[sel], ev.target[sel], ev.in_imagenet_m[sel])
+        combos = [c for c in range(n_combos) if c >> k & 1]
+        out["groups"][g] = block(cube[combos].sum(axis=0), codes[m & ev.groups[:, k]])
     return out

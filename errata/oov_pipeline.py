@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from errata import cascade, classify, decisions, embeddings, taxonomy
+from errata import cascade, classify, decisions, embeddings, predictions, taxonomy
 from errata.atomic import write_json
 from errata.errors import ErrataError
 
@@ -28,17 +28,18 @@ def decide(
     out = Path(out)
     if out.suffix != ".parquet":
         raise ErrataError(f"--out {out}: the decisions table is a .parquet file")
-    models = classify.read_inputs(prediction_paths)
+    ids = classify.check_ids(prediction_paths)
     evalset, _ = classify.evaluation_set(labels, evalset_path)
     tax = taxonomy.load(taxonomy_dir, cooccurrence_dir)
     images = embeddings.read_images(Path(embeddings_dir) / embeddings.IMAGES_FILE)
     prompts = embeddings.read_prompts(Path(embeddings_dir) / embeddings.PROMPTS_FILE)
     ctx = decisions.Context.build(images, prompts, tax.same_superclass)
-    ev = cascade.EvalArrays.build(evalset, tax.non_prototypical)
-    keys = decisions.needed_keys(ev, tax, [m.top1_by_position[ev.positions].astype("int64") for m in models])
+    ev = cascade.EvalArrays.build(evalset, tax)
+    top1s = (predictions.read_top1(p).by_position[ev.positions].astype("int64") for p in prediction_paths)
+    keys = decisions.needed_keys(ev, cascade.verdict_table(ev, tax), top1s)
     table, n_new = decisions.update(keys, ctx, decisions.read_if_present(out))
     decisions.write(out, table)
-    report = decisions.summary(table, n_new) | {"models": [m.model for m in models]}
+    report = decisions.summary(table, n_new) | {"models": ids}
     if report_path is not None:
         write_json(report_path, report)
     return report

@@ -94,10 +94,10 @@ def _agreement_section(agreement_dir: Path, pngs: dict[str, Path]) -> h.Section:
 
 def _confusion_section(classified: Path, stats: pd.DataFrame) -> h.Section:
     full = stats.loc[stats["coverage"] != "mistakes", "model_dir_id"]
-    errors = [pd.read_parquet(Path(classified) / m / ERRORS_FILE) for m in full]
+    counts = confusions.count(Path(classified) / m / ERRORS_FILE for m in full)
     blocks = [h.paragraph(f"Summed over the models with full coverage: {', '.join(full)}.")]
     for etype in figures.ERRORS:
-        table = confusions.top_confusions(errors, etype)
+        table = confusions.top_confusions(counts, etype)
         if not table.empty:
             blocks.append(
                 h.table_html(table, caption=f"{etype}: most frequent confusions", float_format="{:.0f}")

@@ -31,7 +31,7 @@ def write_superclasses(definitions: Path | None, out: Path) -> dict:
     out = Path(out)
     defs = superclasses.load(definitions)
     member = superclasses.membership(defs)
-    table = imagenet.classes_table()[["class_index", "wnid", "name"]].copy()
+    table = imagenet.classes_table()[["class_index", "wnid", "name", "group"]].copy()
     ids = np.array([d.id for d in defs])
     table["superclasses"] = [";".join(ids[member[:, j]]) for j in range(imagenet.NUM_CLASSES)]
     write_with(out / SUPERCLASSES_CSV, lambda tmp: table.to_csv(tmp, index=False))
@@ -68,12 +68,15 @@ def write_cooccurrence(
 
 @dataclass(frozen=True)
 class Taxonomy:
-    """Lookup tables for the cascade; all 1000x1000 boolean matrices indexed [label, prediction]."""
+    """Lookup tables for the cascade: 1000x1000 boolean matrices indexed [label, prediction], the
+    non-prototypical lookup, and each class's group (organism / artifact / other), so that
+    classifying needs no WordNet."""
 
     alias: np.ndarray
     same_superclass: np.ndarray
     common_cooccurrence: np.ndarray
     non_prototypical: frozenset[str]
+    class_groups: np.ndarray
 
 
 def same_superclass(taxonomy_dir: Path | None, definitions: Path | None = None) -> np.ndarray:
@@ -89,18 +92,24 @@ def same_superclass(taxonomy_dir: Path | None, definitions: Path | None = None) 
 def load(taxonomy_dir: Path, cooccurrence_dir: Path | None = None) -> Taxonomy:
     taxonomy_dir = Path(taxonomy_dir)
     cooc_dir = Path(cooccurrence_dir or taxonomy_dir)
-    needed = [taxonomy_dir / f for f in (SAME_SUPERCLASS, OVERLAPPING_CSV, NON_PROTOTYPICAL)]
+    needed = [
+        taxonomy_dir / f for f in (SAME_SUPERCLASS, OVERLAPPING_CSV, NON_PROTOTYPICAL, SUPERCLASSES_CSV)
+    ]
     for path in [*needed, cooc_dir / COOC_COMMON]:
         if not path.exists():
             raise ErrataError(f"{path} is missing: build the taxonomy first (`errata taxonomy --out DIR`)")
     pairs = pd.read_csv(taxonomy_dir / OVERLAPPING_CSV)
     alias = np.zeros((imagenet.NUM_CLASSES, imagenet.NUM_CLASSES), dtype=bool)
     alias[pairs["label"].to_numpy(), pairs["accepted"].to_numpy()] = True
+    classes = pd.read_csv(taxonomy_dir / SUPERCLASSES_CSV, usecols=lambda c: c in ("class_index", "group"))
+    if "group" not in classes or classes["class_index"].tolist() != list(range(imagenet.NUM_CLASSES)):
+        raise ErrataError(f"{taxonomy_dir / SUPERCLASSES_CSV}: made by an older errata; rebuild the taxonomy")
     return Taxonomy(
         alias=alias,
         same_superclass=boolmatrix.load(taxonomy_dir / SAME_SUPERCLASS),
         common_cooccurrence=boolmatrix.load(cooc_dir / COOC_COMMON),
         non_prototypical=frozenset((taxonomy_dir / NON_PROTOTYPICAL).read_text().split()),
+        class_groups=classes["group"].to_numpy(str),
     )
 
 

@@ -10,12 +10,10 @@ from errata.errors import report_errors
 
 def run() -> None:
     images, p = params.load("images"), params.load("oov")
-    settings = embeddings.ClipSettings(
-        p["model"], p["pretrained"], p["gate"], p["templates"], p["random_weights"]
-    )
+    settings = embeddings.settings_from_params(p)
     out = Path("data/oov") / embeddings.PROMPTS_FILE
-    if not imagefolder.has_images(Path(images["val"])):
-        reason = f"no validation images in images.val ({images['val']})"
+    reason = imagefolder.absent(Path(images["val"]))
+    if reason:
         embeddings.write_prompts(out, embeddings.not_run_prompts(settings, reason))
         print(f"FG-OOV test not run: {reason}")
         return

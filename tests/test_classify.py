@@ -1,4 +1,7 @@
 import json
+import subprocess
+import sys
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -6,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from errata import cascade, imagenet, metrics, predictions, summarize, zoo
+from errata import cascade, classify, imagenet, metrics, outputs, predictions, summarize, zoo
 from errata.cascade import CODE, EvalArrays
 from errata.cli import main
 from errata.errors import ErrataError
@@ -41,12 +44,14 @@ TAX = Taxonomy(
     same_superclass=table((10, 11), (11, 10), (20, 21), (21, 20), *[(i, i) for i in range(N)]),
     common_cooccurrence=table((10, 30), (30, 10), (10, 11), (11, 10), (20, 30), (30, 20)),
     non_prototypical=frozenset({imagenet.val_file_name(0)}),
+    class_groups=imagenet.class_groups(),
 )
+PLAIN_TAX = replace(TAX, non_prototypical=frozenset())
 
 
 @pytest.fixture
 def ev():
-    return EvalArrays.build(evalset([(10, [10, 20], False, False)]), TAX.non_prototypical)
+    return EvalArrays.build(evalset([(10, [10, 20], False, False)]), TAX)
 
 
 @pytest.mark.parametrize(
@@ -74,14 +79,14 @@ def test_oov_input_sits_between_fine_grained_and_spurious(ev):
 
 
 def test_model_failure_and_not_predicted():
-    ev = EvalArrays.build(evalset([(10, [10], False, False)] * 2), frozenset())
+    ev = EvalArrays.build(evalset([(10, [10], False, False)] * 2), PLAIN_TAX)
     codes = cascade.classify(ev, TAX, np.array([500, -1]))
     assert codes.tolist() == [CODE["model_failure"], cascade.NOT_PREDICTED]
     assert cascade.names(codes).tolist() == ["model_failure", ""]
 
 
 def test_prediction_of_target_outside_label_set_is_not_correct():
-    ev = EvalArrays.build(evalset([(10, [20], False, False)]), frozenset())
+    ev = EvalArrays.build(evalset([(10, [20], False, False)]), PLAIN_TAX)
     assert cascade.classify(ev, TAX, np.array([10]))[0] != CODE["correct"]
 
 
@@ -104,11 +109,14 @@ def test_vectorised_agrees_with_plain(data):
     tax = Taxonomy(
         alias=rand(0.1), same_superclass=rand(0.2), common_cooccurrence=rand(0.2),
         non_prototypical=frozenset(imagenet.val_file_name(i) for i in range(n) if rng.random() < 0.3),
+        class_groups=TAX.class_groups,
     )  # fmt: skip
-    ev = EvalArrays.build(evalset(rows), tax.non_prototypical)
+    ev = EvalArrays.build(evalset(rows), tax)
     top1 = rng.integers(-1, k, size=n)
     oov = rng.random(n) < 0.2 if data.draw(st.booleans()) else None
     assert np.array_equal(cascade.classify(ev, tax, top1, oov), cascade.classify_plain(ev, tax, top1, oov))
+    verdicts = cascade.verdict_table(ev, tax)  # every (image, class) at once, then one gather
+    assert np.array_equal(cascade.lookup(verdicts, top1), cascade.classify_plain(ev, tax, top1))
 
 
 def test_metrics_on_a_hand_computed_case():
@@ -116,7 +124,7 @@ def test_metrics_on_a_hand_computed_case():
     # plus one problematic image that must be ignored
     rows = [(1, [1], False, True), (1, [1], False, False), (1, [1], False, True), (2, [2], False, False),
             (2, [2], True, False)]  # fmt: skip
-    ev = EvalArrays.build(evalset(rows), frozenset())
+    ev = EvalArrays.build(evalset(rows), PLAIN_TAX)
     codes = np.array([CODE["correct"], CODE["multi_label"], CODE["fine_grained"], CODE["model_failure"],
                       CODE["correct"]], dtype=np.int8)  # fmt: skip
     top1 = np.array([1, 7, 8, 9, 2])
@@ -136,7 +144,7 @@ def test_metrics_on_a_hand_computed_case():
 
 def test_image_belongs_to_every_group_of_its_labels():
     teapot, tabby = imagenet.class_index("teapot"), imagenet.class_index("tabby")
-    ev = EvalArrays.build(evalset([(tabby, [tabby, teapot], False, False)]), frozenset())
+    ev = EvalArrays.build(evalset([(tabby, [tabby, teapot], False, False)]), PLAIN_TAX)
     assert ev.groups.tolist() == [[True, True, False]]
 
 
@@ -167,7 +175,7 @@ def test_bad_predictions_files(tmp_path, text, message):
 
 
 def test_unknown_file_names_are_an_error_partial_coverage_is_not():
-    ev = EvalArrays.build(evalset([(1, [1], False, False)] * 3), frozenset())
+    ev = EvalArrays.build(evalset([(1, [1], False, False)] * 3), PLAIN_TAX)
     bad = predictions.Predictions(np.array([imagenet.val_file_name(0), "cat.jpg"]), np.array([[1], [2]]))
     with pytest.raises(ErrataError, match="x: row 1: 'cat.jpg' is not an ImageNet validation file name"):
         predictions.check(bad, "x")
@@ -205,7 +213,13 @@ def test_real_model_end_to_end(classified):
     assert sum(s["counts"].values()) == s["n_evaluated"]
     assert sum(v for k, v in s["counts"].items() if k != "correct") == s["n_top1_errors"]
     assert s["mla"] > s["top1"] and s["mla_minor"] >= s["mla"] and s["mla_explainable"] >= s["mla_minor"]
-    errors = pd.read_parquet(classified / "resnet50.imagenetx" / "errors.parquet")
+    raw = pd.read_parquet(classified / "resnet50.imagenetx" / "errors.parquet")
+    assert isinstance(raw["error_type"].dtype, pd.CategoricalDtype)  # stored dictionary-encoded
+    errors = outputs.read_errors(classified / "resnet50.imagenetx" / "errors.parquet")
+    assert (
+        errors["error_type"].dtype == "string"
+        and errors["file_name"].iloc[0] == "ILSVRC2012_val_00000001.JPEG"
+    )
     assert {"file_name", "target", "top1", "error_type", "problematic"} <= set(errors.columns)
     assert len(errors) == 50_000
     counted = errors.loc[~errors["problematic"], "error_type"].value_counts().to_dict()
@@ -331,3 +345,75 @@ def test_resnet50_summary_fields_are_pinned(classified):
     assert s["portions"]["multi_label"] == pytest.approx(1635 / 6934)
     assert s["portions_remaining"]["model_failure"] == pytest.approx(2759 / (1638 + 680 + 3 + 2759))
     assert s["groups"]["artifact"]["counts"]["spurious_correlation"] == 559
+
+
+@pytest.mark.slow
+def test_classifying_with_a_built_taxonomy_never_loads_wordnet(classified, tmp_path):
+    """What classify needs from WordNet (the class groups) is a taxonomy output."""
+    code = (
+        "import sys\n"
+        "from errata import classify\n"
+        f"classify.run([{str(classified / 'preds' / 'resnet50.imagenetx.npz')!r}], {str(tmp_path / 'o')!r},"
+        f" taxonomy_dir={str(classified / 'taxonomy')!r})\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('nltk', 'torch')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (
+        json.loads((tmp_path / "o" / "resnet50.imagenetx" / "summary.json").read_text())["n_evaluated"]
+        == 42164
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_fast_csv_reader_agrees_with_the_checking_reader(tmp_path_factory, data):
+    """`read_top1` parses well-formed CSVs with pyarrow and checks arrays; whatever it accepts must
+    equal what the row-checking reader gives, and what it cannot vouch for goes to that reader."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    n = data.draw(st.integers(1, 300))
+    positions = rng.choice(imagenet.NUM_VAL_IMAGES, n, replace=False)
+    k = data.draw(st.integers(1, 3))
+    classes = rng.integers(0, N, (n, k))
+    imagenetx = k == 1 and data.draw(st.booleans())
+    header = (
+        "file_name,predicted_class,predicted_probability"
+        if imagenetx
+        else "file_name," + ",".join(f"top{i}" for i in range(1, k + 1))
+    )
+    flaw = data.draw(st.sampled_from(["none", "duplicate", "out of range", "space", "blank", "crlf"]))
+    if flaw == "out of range":
+        classes[-1, 0] = N
+    rows = [
+        ",".join([imagenet.val_file_name(p), *map(str, c)] + (["0.5"] if imagenetx else []))
+        for p, c in zip(positions, classes, strict=True)
+    ]
+    if flaw == "duplicate":
+        rows.append(rows[0])
+    elif flaw == "space":
+        rows[0] = rows[0].replace(",", ", ", 1)
+    elif flaw == "blank":
+        rows.insert(len(rows) // 2, "")
+    newline = "\r\n" if flaw == "crlf" else "\n"
+    path = tmp_path_factory.mktemp("fast") / "m.csv"
+    path.write_text(newline.join([header, *rows]) + newline)
+    try:
+        expected = predictions.read(path).top1_by_position()
+    except ErrataError:
+        with pytest.raises(ErrataError):
+            predictions.read_top1(path)
+        return
+    assert np.array_equal(predictions.read_top1(path).by_position, expected)
+
+
+@pytest.mark.slow
+def test_models_classified_in_worker_processes_equal_one_process(classified, tmp_path, monkeypatch):
+    preds = sorted((classified / "preds").glob("*.npz"))
+    kw = {"taxonomy_dir": classified / "taxonomy"}
+    serial = classify.run(preds, tmp_path / "serial", workers=1, **kw)
+    monkeypatch.setattr(classify, "MIN_MODELS_PER_WORKER", 1)
+    forked = classify.run(preds, tmp_path / "forked", workers=2, **kw)
+    assert list(forked) == list(serial) and forked == serial
+    for m in serial:
+        a, b = (outputs.read_errors(tmp_path / d / m / "errors.parquet") for d in ("serial", "forked"))
+        pd.testing.assert_frame_equal(a, b)

@@ -194,3 +194,24 @@ def test_agreement_heatmap_prints_each_cell_where_it_belongs(drawn):
     }
     assert cells == {(0, 0): "5", (0, 1): "1", (1, 0): "0", (1, 1): "7"}
     assert ax.get_title() == "vit3b: expert severity x automated error type"
+
+
+def test_many_models_stay_readable(drawn, published):
+    """Beyond MAX_LABELLED models the points are one unnumbered series, and the bar chart shows
+    MAX_BARS models evenly spaced by MLA, best and worst included."""
+    many = stats_frame(100, seed=3).assign(coverage="all")
+    figures.top1_vs_mla(many, published, Path("unused"))
+    ax = drawn[0].axes[0]
+    assert not [t for t in ax.texts if t.get_text().isdigit()]  # no per-model numbers
+    ours = [c for c in ax.collections if c.get_sizes()[0] == 30]
+    assert sum(len(c.get_offsets()) for c in ours) == 100
+    assert "ours: 100 models" in ax.texts[0].get_text()
+    figures.stacked_bars(many, Path("unused"))
+    bars = drawn[1].axes[0]
+    ticks = [t.get_text() for t in bars.get_yticklabels()]
+    assert (
+        len(ticks) == figures.MAX_BARS
+        and bars.get_title() == f"{figures.MAX_BARS} of 100 models, evenly spaced by MLA"
+    )
+    by_mla = many.sort_values("mla_group")["model_dir_id"]
+    assert ticks[0].startswith(f"{by_mla.iloc[0]} ") and ticks[-1].startswith(f"{by_mla.iloc[-1]} ")

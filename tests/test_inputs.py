@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errata import imagenet
+from errata import imagenet, outputs
 from errata.atomic import staged_dir, write_text
 from errata.cli import main
 
@@ -148,7 +148,7 @@ def test_evalset_records_its_label_set_and_conflicts_are_refused(public_data, tm
     summary = json.loads((out / "m" / "summary.json").read_text())
     assert summary["label_set"] == f"custom:{labels}"
     assert json.loads((out / "run.json").read_text())["label_set"] == f"custom:{labels}"
-    errors = pd.read_parquet(out / "m" / "errors.parquet")
+    errors = outputs.read_errors(out / "m" / "errors.parquet")
     # V3's label set {5} lacks its target 3: problematic, so no verdict (not 'model_failure')
     assert errors["error_type"].tolist()[:2] == ["correct", "multi_label"]
     assert pd.isna(errors["error_type"].iloc[2]) and errors["problematic"].tolist() == [False, False, True]

@@ -5,6 +5,7 @@ generated images, checked against a one-image-at-a-time path."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -20,8 +21,10 @@ from errata import (
     decisions,
     embeddings,
     imagenet,
+    outputs,
     predictions,
     taxonomy,
+    zoo,
 )
 from errata.cli import main
 from errata.errors import ErrataError
@@ -216,8 +219,6 @@ def resnet50_run(public_data, tmp_path_factory):
 
 
 def _resnet50_file(out: Path) -> Path:
-    from errata import zoo
-
     path = out / "resnet50.npz"
     if not path.exists():
         zoo.import_models(["resnet50.imagenetx"], out / "zoo")
@@ -230,9 +231,9 @@ def test_classify_turns_decided_pairs_into_fine_grained_oov(resnet50_run):
     before = json.loads((out / "plain" / "resnet50" / "summary.json").read_text())
     tax = taxonomy.load(out / "plain" / "taxonomy")
     evalset, _ = classify.evaluation_set(None, None)
-    ev = cascade.EvalArrays.build(evalset, tax.non_prototypical)
+    ev = cascade.EvalArrays.build(evalset, tax)
     top1 = predictions.read(out / "resnet50.npz").top1_by_position()[ev.positions]
-    keys = decisions.needed_keys(ev, tax, [top1])
+    keys = decisions.needed_keys(ev, cascade.verdict_table(ev, tax), [top1.astype(np.int64)])
     counts = before["counts"]
     assert len(keys) == counts["spurious_correlation"] + counts["non_prototypical"] + counts["model_failure"]
     table = decisions.empty_table()
@@ -250,8 +251,6 @@ def test_classify_turns_decided_pairs_into_fine_grained_oov(resnet50_run):
         }
     ).astype(table.dtypes.to_dict())
     embedded = np.ones(imagenet.NUM_VAL_IMAGES, bool)
-    import base64
-
     meta = {
         "settings": {"model": "m", "pretrained": "p", "gate": "zero_shot", "random_weights": False},
         "n_images_embedded": imagenet.NUM_VAL_IMAGES,
@@ -268,7 +267,7 @@ def test_classify_turns_decided_pairs_into_fine_grained_oov(resnet50_run):
     )
     assert after_rest == explained - 100
     assert after["counts"]["fine_grained"] == counts["fine_grained"]
-    errors = pd.read_parquet(out / "with-oov" / "resnet50" / "errors.parquet")
+    errors = outputs.read_errors(out / "with-oov" / "resnet50" / "errors.parquet")
     oov_rows = errors[errors["error_type"] == "fine_grained_oov"]
     assert set(zip(oov_rows["file_name"], oov_rows["top1"], strict=True)) == set(
         zip(table["file_name"][:100], table["class"][:100], strict=True)

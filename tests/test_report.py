@@ -5,7 +5,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errata import agreement, cascade, diff, experts, labelsets, report, summarize, taxonomy, zoo
+from errata import (
+    agreement,
+    cascade,
+    diff,
+    experts,
+    imagenet,
+    labelsets,
+    outputs,
+    report,
+    summarize,
+    taxonomy,
+    zoo,
+)
 from errata.cli import main
 from errata.html_report import find_external_urls
 
@@ -21,7 +33,7 @@ def built(public_data, tmp_path_factory):
     assert main([*args, "--taxonomy", str(root / "tax")]) == 0
     summarize.write(root / "classified", root / "stats", root / "metrics.json")
     tax = taxonomy.load(root / "tax")
-    ev = cascade.EvalArrays.build(labelsets.build("real"), tax.non_prototypical)
+    ev = cascade.EvalArrays.build(labelsets.build("real"), tax)
     agreement.write(ev, tax, "real", root / "agreement")
     report.build(root / "stats", root / "classified", root / "agreement", root / "out")
     return root
@@ -164,8 +176,8 @@ def test_expert_pairs_outside_the_evaluation_set_are_not_evaluated(public_data):
         }
     )
     zeros = np.zeros((1000, 1000), dtype=bool)
-    tax = taxonomy.Taxonomy(zeros, zeros, zeros, frozenset())
-    pairs = agreement.classify_pairs("vit3b", cascade.EvalArrays.build(evalset, frozenset()), tax)
+    tax = taxonomy.Taxonomy(zeros, zeros, zeros, frozenset(), imagenet.class_groups())
+    pairs = agreement.classify_pairs("vit3b", cascade.EvalArrays.build(evalset, tax), tax)
     assert len(pairs) == 378
     assert pairs["automated"].value_counts().to_dict() == {"not evaluated": 375, "correct": 3}
     assert pairs.loc[pairs["automated"] == "correct", "file_name"].tolist() == picked["file_name"].tolist()
@@ -230,8 +242,8 @@ def test_diff_cli(built, capsys):
     assert main(["diff", "resnet50.imagenetx", "vit.imagenetx", "--dir", str(out)]) == 0
     text = capsys.readouterr().out
     fixed = int(re.search(r"A errs, B fixes: (\d+)", text).group(1))
-    a = pd.read_parquet(out / "resnet50.imagenetx" / "errors.parquet")
-    b = pd.read_parquet(out / "vit.imagenetx" / "errors.parquet")
+    a = outputs.read_errors(out / "resnet50.imagenetx" / "errors.parquet")
+    b = outputs.read_errors(out / "vit.imagenetx" / "errors.parquet")
     ok = ["correct", "overlapping_classes", "multi_label"]
     both = a.merge(b, on="file_name")
     both = both[~both["problematic_x"]]

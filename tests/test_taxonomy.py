@@ -166,8 +166,9 @@ def test_cli_builds_taxonomy_and_explains(public_data, tmp_path, capsys):
     out = tmp_path / "tax"
     assert main(["taxonomy", "--out", str(out)]) == 0
     table = pd.read_csv(out / "superclasses.csv", keep_default_na=False)
-    assert list(table.columns) == ["class_index", "wnid", "name", "superclasses"]
+    assert list(table.columns) == ["class_index", "wnid", "name", "group", "superclasses"]
     assert len(table) == 1000 and table.loc[271, "wnid"] == "n02114712"
+    assert table["group"].value_counts().to_dict() == {"artifact": 522, "organism": 410, "other": 68}
 
     # the coverage report agrees with the CSV it describes
     report = taxonomy.write_superclasses(None, tmp_path / "again")
