@@ -102,3 +102,78 @@ def render_proposals_report(report: dict[str, Any], limit: int = 20) -> str:
     lines += [f"missing top-5 proposals: {n} {why}" for why, n in by_why.items()]
     lines += [f"  {m['count']} x {m['what']} ({m['why']})" for m in report["missing"][:limit]]
     return "\n".join(lines)
+
+
+NOT_FINE_GRAINED = ("spurious_correlation", "model_failure")
+
+
+def _joining(member: np.ndarray, ids: list[str], labels: list[int], pred: int) -> list[str]:
+    """Superclass ids that hold the prediction and one of the labels."""
+    return [ids[i] for i in np.flatnonzero(member[:, pred] & member[:, labels].any(axis=1))]
+
+
+def _theme(a: int, b: int) -> str:
+    """The lowest common WordNet ancestor of two classes: what a missed pair has in common."""
+    syns = imagenet.synsets()
+    common = syns[a].lowest_common_hypernyms(syns[b])
+    return common[0].name() if common else "entity.n.01"
+
+
+def superclass_report(
+    verdicts: dict[str, list[dict[str, Any]]], ids: list[str], member: np.ndarray
+) -> dict[str, Any]:
+    """Fine-grained recall (reference `fg` records where some label shares a superclass with the
+    prediction) and non-fine-grained specificity (spurious and model-failure records where none
+    does), with the disagreeing records grouped by theme: misses by the lowest common WordNet
+    ancestor of the prediction and its label, false joins by the superclass that joins them."""
+    names = imagenet.class_names()
+    misses: dict[str, Counter[str]] = {}
+    joins: dict[str, Counter[str]] = {}
+    fg = verdicts.get("fg", [])
+    hit = 0
+    for r in fg:
+        labels = [c for c in r["multi_labels"] if c != r["pred"]] or [r["target"]]
+        if _joining(member, ids, labels, r["pred"]):
+            hit += 1
+            continue
+        theme = _theme(labels[0], r["pred"])
+        misses.setdefault(theme, Counter())[f"{names[labels[0]]} ~ {names[r['pred']]}"] += 1
+    others = [r for c in NOT_FINE_GRAINED for r in verdicts.get(c, [])]
+    clean = 0
+    for r in others:
+        joined = _joining(member, ids, r["multi_labels"], r["pred"])
+        if not joined:
+            clean += 1
+        for sid in joined:
+            label = next(c for c in r["multi_labels"] if member[ids.index(sid), c])
+            joins.setdefault(sid, Counter())[f"{names[label]} ~ {names[r['pred']]}"] += 1
+    return {
+        "n_fine_grained": len(fg),
+        "fine_grained_recall": round(hit / len(fg), 4) if fg else None,
+        "n_not_fine_grained": len(others),
+        "not_fine_grained_specificity": round(clean / len(others), 4) if others else None,
+        "misses": _themes(misses),
+        "false_joins": _themes(joins),
+    }
+
+
+def _themes(groups: dict[str, Counter[str]]) -> list[dict[str, Any]]:
+    rows = [{"theme": t, "records": sum(c.values()), "pairs": c.most_common()} for t, c in groups.items()]
+    return sorted(rows, key=lambda r: (-r["records"], r["theme"]))
+
+
+def render_superclass_report(report: dict[str, Any], limit: int = 20) -> str:
+    lines = [
+        f"fine-grained recall: {report['fine_grained_recall']:.3f} of {report['n_fine_grained']} reference "
+        f"fine-grained records have a label sharing a superclass with the prediction",
+        f"non-fine-grained specificity: {report['not_fine_grained_specificity']:.3f} of "
+        f"{report['n_not_fine_grained']} spurious / model-failure records have none",
+        "missed fine-grained records, by the lowest common WordNet ancestor:",
+    ]
+    for kind in ("misses", "false_joins"):
+        if kind == "false_joins":
+            lines.append("wrongly joined records, by the superclass that joins them:")
+        for row in report[kind][:limit]:
+            pairs = ", ".join(f"{p} ({n})" if n > 1 else p for p, n in row["pairs"][:4])
+            lines.append(f"  {row['records']:3d}  {row['theme']}: {pairs}")
+    return "\n".join(lines)

@@ -35,9 +35,23 @@ def _taxonomy(args: argparse.Namespace) -> None:
     from errata import labelsets, taxonomy
     from errata.atomic import staged_dir
 
+    if args.explain[:1] == ["calibrate"] and len(args.explain) == 2:
+        from errata import calibration, superclasses
+
+        defs = superclasses.load(args.definitions)
+        report = calibration.superclass_report(
+            calibration.read_verdicts(Path(args.explain[1])),
+            [d.id for d in defs],
+            superclasses.membership(defs),
+        )
+        print(calibration.render_superclass_report(report))
+        return
     if args.explain:
         if len(args.explain) != 3 or args.explain[0] != "explain":
-            raise ErrataError("usage: errata taxonomy explain CLASS_A CLASS_B (index, wnid or name)")
+            raise ErrataError(
+                "usage: errata taxonomy explain CLASS_A CLASS_B (index, wnid or name), "
+                "or errata taxonomy calibrate VERDICTS.json"
+            )
         print(taxonomy.explain(args.explain[1], args.explain[2], args.definitions, args.cooccurrence))
         return
     if args.out is None:
@@ -197,11 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
         "taxonomy",
         help="build superclasses, overlapping classes, co-occurrence pairs (or: explain A B)",
         description="`errata taxonomy --out DIR` builds the taxonomy; "
-        "`errata taxonomy explain CLASS_A CLASS_B [--cooccurrence DIR]` says why two classes do or "
-        "do not share a superclass and how often they co-occur. A class is an index, a wnid or any "
-        "of its names.",
+        "`errata taxonomy calibrate VERDICTS.json` measures the superclasses against the "
+        "reference's per-image verdicts; `errata taxonomy explain CLASS_A CLASS_B [--cooccurrence DIR]` "
+        "says why two classes do or do not share a superclass and how often they co-occur. A class "
+        "is an index, a wnid or any of its names.",
     )
-    p.add_argument("explain", nargs="*", help="explain CLASS_A CLASS_B")
+    p.add_argument("explain", nargs="*", help="explain CLASS_A CLASS_B | calibrate VERDICTS.json")
     p.add_argument("--out", type=Path, default=None, help="directory to build the taxonomy in")
     p.add_argument("--definitions", type=Path, default=None, help="superclass YAML (default: bundled)")
     p.add_argument(
