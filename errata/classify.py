@@ -182,7 +182,7 @@ def write_model(out_dir: Path, errors: pa.Table, summary: dict[str, Any]) -> Non
 _JOB: tuple[Shared, Path, dict[str, Any]] | None = None  # set before forking: workers inherit it
 
 
-Item = tuple[str, Path, "predictions.Top1 | None"]  # model id, predictions file, the file if read
+Item = tuple[str, Path, predictions.Top1 | None]  # model id, predictions file, the file if read
 
 
 def _classify_into(item: Item) -> dict[str, Any]:

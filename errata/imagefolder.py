@@ -72,7 +72,7 @@ def select(found: dict[int, Path], expect: str, root: Path) -> dict[int, Path]:
             raise ErrataError(
                 f"--images {root}: {len(missing)} of the {imagenet.NUM_VAL_IMAGES} validation images are "
                 f"missing: {', '.join(_ranges(missing))}. Complete the folder, or run on the images "
-                f"that are there (--expect found; predict.expect: found)"
+                f"that are there (--expect found; images.expect: found)"
             )
     return found
 
