@@ -22,7 +22,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from errata import __version__, cascade, decisions, inputs, labelsets, metrics, predictions, taxonomy
+from errata import (
+    __version__,
+    cascade,
+    decisions,
+    embeddings,
+    inputs,
+    labelsets,
+    metrics,
+    predictions,
+    taxonomy,
+)
 from errata.atomic import staged_dir, write_json
 from errata.errors import ErrataError
 from errata.outputs import ERRORS_FILE, RUN_FILE, SUMMARY_FILE
@@ -68,7 +78,7 @@ def oov_note(lookup: decisions.Lookup | None) -> str:
     if lookup is None:
         return OOV_NOT_RUN
     s = lookup.meta["settings"]
-    weights = "random weights" if s["random_weights"] else s["pretrained"]
+    weights = embeddings.weights_label(s)
     return (
         f"fine_grained_oov: CLIP test run with open_clip {s['model']} ({weights}), gate {s['gate']}, over "
         f"{lookup.meta['n_images_embedded']} embedded images; compare FG-OOV counts only under the same gate"

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from errata import cascade, imagenet
 from errata.atomic import write_with
-from errata.embeddings import ImageEmbeddings, PromptEmbeddings, content_hash
+from errata.embeddings import ImageEmbeddings, PromptEmbeddings, content_hash, weights_label
 from errata.errors import ErrataError
 from errata.proposals import Proposer, blocked_offsets
 
@@ -114,7 +114,8 @@ def decide(keys: np.ndarray, ctx: Context) -> pd.DataFrame:
     win_prompt = np.full(n, "", dtype=object)
     win_prob = np.full(n, np.nan, np.float32)
     n_prompts = np.zeros(n, np.int32)
-    prompt_index = {p: i for i, p in enumerate(ctx.prompts.prompts.tolist())}
+    all_prompts = np.asarray(ctx.prompts.prompts)
+    prompt_index = {p: i for i, p in enumerate(all_prompts.tolist())}
     vectors = ctx.images.vectors
     proposer = Proposer(ctx.same_superclass)
     todo = np.flatnonzero(gate)
@@ -140,7 +141,7 @@ def decide(keys: np.ndarray, ctx: Context) -> pd.DataFrame:
         kept_offsets, kept_inside = offsets[keep], inside[keep]
         win_offset[batch] = kept_offsets[best]
         oov[batch] = ~kept_inside[best]
-        win_prompt[batch] = np.asarray(ctx.prompts.prompts)[idx[best]]
+        win_prompt[batch] = all_prompts[idx[best]]
         n_prompts[batch] = len(idx)
     return _frame(pos, cls, gate, oov, win_offset, win_prompt, win_prob, n_prompts)
 
@@ -246,10 +247,14 @@ def update(keys: np.ndarray, ctx: Context, previous: Decisions | None) -> tuple[
         "fingerprint": ctx.fingerprint,
         "rule_version": RULE_VERSION,
         "settings": ctx.images.meta["settings"],
-        "n_images_embedded": int(embedded.sum()),
-        "embedded_bits": base64.b64encode(np.packbits(embedded).tobytes()).decode(),
     }
-    return Decisions(table, meta), len(fresh)
+    return Decisions(table, meta | _embedded_meta(embedded)), len(fresh)
+
+
+def _embedded_meta(embedded: np.ndarray) -> dict[str, Any]:
+    """Which validation images had an embedding, packed into the table's metadata."""
+    bits = base64.b64encode(np.packbits(embedded).tobytes()).decode()
+    return {"n_images_embedded": int(embedded.sum()), "embedded_bits": bits}
 
 
 def write(path: Path, decisions: Decisions) -> None:
@@ -284,12 +289,8 @@ def read_if_present(path: Path) -> Decisions | None:
 
 def not_run(reason: str, settings: dict[str, Any]) -> Decisions:
     """An empty table recording why the test did not run (the pipeline's output must exist)."""
-    empty = empty_table()
-    meta = {"run": False, "reason": reason, "settings": settings, "n_images_embedded": 0}
-    meta["embedded_bits"] = base64.b64encode(
-        np.packbits(np.zeros(imagenet.NUM_VAL_IMAGES, bool)).tobytes()
-    ).decode()
-    return Decisions(empty, meta)
+    meta = {"run": False, "reason": reason, "settings": settings}
+    return Decisions(empty_table(), meta | _embedded_meta(np.zeros(imagenet.NUM_VAL_IMAGES, bool)))
 
 
 def summary(decisions: Decisions, n_new: int) -> dict[str, Any]:
@@ -298,7 +299,7 @@ def summary(decisions: Decisions, n_new: int) -> dict[str, Any]:
     return {
         "run": True,
         "clip_model": s["model"],
-        "clip_pretrained": "random weights" if s["random_weights"] else s["pretrained"],
+        "clip_pretrained": weights_label(s),
         "gate": s["gate"],
         "n_images_embedded": decisions.meta["n_images_embedded"],
         "n_pairs": len(t),

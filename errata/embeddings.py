@@ -43,6 +43,11 @@ class ClipSettings:
             raise ErrataError(f"oov gate must be one of {', '.join(GATES)}, got {self.gate!r}")
 
 
+def weights_label(settings: dict[str, Any]) -> str:
+    """The pretrained tag, or that the weights were random, for notes and reports."""
+    return "random weights" if settings["random_weights"] else settings["pretrained"]
+
+
 def settings_from_params(oov: dict[str, Any]) -> ClipSettings:
     """The `oov` section of params.yaml as checked settings."""
     keys = ("model", "pretrained", "gate", "templates", "random_weights")
