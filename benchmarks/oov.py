@@ -85,7 +85,7 @@ def main() -> None:
         files = make_predictions(tmp / "preds", args.images, args.models + 1)
         with staged_dir(tmp / "taxonomy") as stage:  # setup, not timed
             taxonomy.write_superclasses(None, stage)
-            taxonomy.write_cooccurrence(stage, build("real"), "real", "auto", 2, stage)
+            taxonomy.write_cooccurrence(stage, build("real"), "real", stage)
         common = [
             "--model",
             args.model,

@@ -124,8 +124,10 @@ def superclass_report(
 ) -> dict[str, Any]:
     """Fine-grained recall (reference `fg` records where some label shares a superclass with the
     prediction) and non-fine-grained specificity (spurious and model-failure records where none
-    does), with the disagreeing records grouped by theme: misses by the lowest common WordNet
-    ancestor of the prediction and its label, false joins by the superclass that joins them."""
+    does), with the disagreeing records grouped by theme: misses by the lowest common WordNet ancestor
+    of the prediction and its label, false joins by the superclass that joins them. The reference's
+    FG-OOV records are negatives too (its fine-grained step comes first): their share with no joining
+    label is reported beside."""
     names = imagenet.class_names()
     misses: dict[str, Counter[str]] = {}
     joins: dict[str, Counter[str]] = {}
@@ -139,6 +141,8 @@ def superclass_report(
         theme = _theme(labels[0], r["pred"])
         misses.setdefault(theme, Counter())[f"{names[labels[0]]} ~ {names[r['pred']]}"] += 1
     others = [r for c in NOT_FINE_GRAINED for r in verdicts.get(c, [])]
+    oov = verdicts.get("fg-OOV", [])
+    oov_clean = sum(not _joining(member, ids, r["multi_labels"], r["pred"]) for r in oov)
     clean = 0
     for r in others:
         joined = _joining(member, ids, r["multi_labels"], r["pred"])
@@ -152,6 +156,8 @@ def superclass_report(
         "fine_grained_recall": round(hit / len(fg), 4) if fg else None,
         "n_not_fine_grained": len(others),
         "not_fine_grained_specificity": round(clean / len(others), 4) if others else None,
+        "n_fg_oov": len(oov),
+        "fg_oov_specificity": round(oov_clean / len(oov), 4) if oov else None,
         "misses": _themes(misses),
         "false_joins": _themes(joins),
     }
@@ -168,8 +174,13 @@ def render_superclass_report(report: dict[str, Any], limit: int = 20) -> str:
         f"fine-grained records have a label sharing a superclass with the prediction",
         f"non-fine-grained specificity: {report['not_fine_grained_specificity']:.3f} of "
         f"{report['n_not_fine_grained']} spurious / model-failure records have none",
-        "missed fine-grained records, by the lowest common WordNet ancestor:",
     ]
+    if report["n_fg_oov"]:
+        lines.append(
+            f"FG-OOV records (also not fine-grained for the reference): "
+            f"{report['fg_oov_specificity']:.3f} of {report['n_fg_oov']} have none"
+        )
+    lines.append("missed fine-grained records, by the lowest common WordNet ancestor:")
     for kind in ("misses", "false_joins"):
         if kind == "false_joins":
             lines.append("wrongly joined records, by the superclass that joins them:")

@@ -279,7 +279,7 @@ def default_workers() -> int:
 
 def _build_taxonomy(where: Path, evalset: pd.DataFrame, spec: str) -> taxonomy.Taxonomy:
     taxonomy.write_superclasses(None, where)
-    taxonomy.write_cooccurrence(where, evalset, spec, "auto", taxonomy.DEFAULT_MIN_COUNT, where)
+    taxonomy.write_cooccurrence(where, evalset, spec, where)
     return taxonomy.load(where)
 
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from errata import __version__, inputs
+from errata import __version__, cooccurrence, inputs
 from errata.errors import ErrataError, report_errors
 
 Handler = Callable[[argparse.Namespace], None]
@@ -61,7 +61,13 @@ def _taxonomy(args: argparse.Namespace) -> None:
     with staged_dir(out) as stage:
         report = taxonomy.write_superclasses(args.definitions, stage)
         cooc = taxonomy.write_cooccurrence(
-            stage, evalset, args.labels, args.cooccurrence_images, args.min_count, stage
+            stage,
+            evalset,
+            args.labels,
+            stage,
+            images=args.cooccurrence_images,
+            min_count=args.min_count,
+            per_images=args.per_images,
         )
     print(_coverage_line(report, cooc) + f" -> {out}")
 
@@ -191,7 +197,8 @@ def _coverage_line(report: dict, cooc: dict) -> str:
         f"{report['n_non_singleton']} superclasses (sizes {report['size_min']}-{report['size_max']}, "
         f"median {report['size_median']:g}), {report['n_singleton_classes']} singleton classes, "
         f"{report['n_pairs_sharing']} pairs sharing a superclass; {cooc['n_common_pairs']} common "
-        f"co-occurrence pairs over {cooc['n_images_counted']} images"
+        f"co-occurrence pairs over {cooc['n_images_counted']} images "
+        f"(threshold {cooc['effective_min_count']})"
     )
 
 
@@ -228,7 +235,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--labels", default="real", help="label set whose evaluated images are held out")
     p.add_argument("--cooccurrence-images", default="auto", choices=["auto", "all", "disjoint"])
-    p.add_argument("--min-count", type=int, default=2, help="co-occurrences that make a pair common")
+    p.add_argument(
+        "--min-count",
+        type=int,
+        default=cooccurrence.DEFAULT_MIN_COUNT,
+        help="co-occurrences per --per-images images that make a pair common",
+    )
+    p.add_argument(
+        "--per-images",
+        type=lambda v: None if v == "none" else int(v),
+        default=cooccurrence.REFERENCE_IMAGES,
+        help="the threshold is --min-count per this many counted images, scaled to the images counted "
+        "(default 30000, the reference's; 'none': --min-count is an absolute count)",
+    )
     p.set_defaults(handler=_taxonomy)
 
     p = sub.add_parser("classify", help="classify the errors of one or more models")

@@ -23,7 +23,6 @@ COOC_PAIRS = "cooccurrence_pairs.csv"
 COOC_COMMON = "common_cooccurrence.npz"
 COOC_COUNTS = "cooccurrence_counts.npz"
 COOC_REPORT = "cooccurrence.json"
-DEFAULT_MIN_COUNT = 2
 
 
 def write_superclasses(definitions: Path | None, out: Path) -> dict:
@@ -52,11 +51,20 @@ def write_superclasses(definitions: Path | None, out: Path) -> dict:
 
 
 def write_cooccurrence(
-    taxonomy_dir: Path, evalset: pd.DataFrame, label_set: str, images: str, min_count: int, out: Path
+    taxonomy_dir: Path,
+    evalset: pd.DataFrame,
+    label_set: str,
+    out: Path,
+    *,
+    images: str = "auto",
+    min_count: int = cooccurrence.DEFAULT_MIN_COUNT,
+    per_images: int | None = cooccurrence.REFERENCE_IMAGES,
 ) -> dict:
     """Common co-occurrence pairs, given the superclasses in `taxonomy_dir`."""
     same = boolmatrix.load(Path(taxonomy_dir) / SAME_SUPERCLASS)
-    counts, common, report = cooccurrence.build(set(evalset["file_name"]), label_set, images, min_count, same)
+    counts, common, report = cooccurrence.build(
+        set(evalset["file_name"]), label_set, images, min_count, per_images, same
+    )
     out = Path(out)
     table = cooccurrence.pairs_table(counts, common)
     write_with(out / COOC_PAIRS, lambda tmp: table.to_csv(tmp, index=False))
@@ -149,6 +157,7 @@ def _cooccurrence_line(ia: int, ib: int, cooccurrence_dir: Path | None) -> str:
         report = json.loads((Path(cooccurrence_dir) / COOC_REPORT).read_text())
         common = bool(boolmatrix.load(Path(cooccurrence_dir) / COOC_COMMON)[ia, ib])
         where = f"{report['n_images_counted']} images ({report['images']}, {report['label_set']})"
-        return f"co-occurrence: {count} over {where}; common pair: {'yes' if common else 'no'}"
+        verdict = f"common pair (>= {report['effective_min_count']}): {'yes' if common else 'no'}"
+        return f"co-occurrence: {count} over {where}; {verdict}"
     counts = cooccurrence.count_matrix(imagenet.real_labels(), imagenet.validation_index()["target"])
     return f"co-occurrence: {counts[ia, ib]} over all 50,000 ReaL images (no co-occurrence directory given)"

@@ -11,7 +11,13 @@ def run() -> None:
     p = params.load("cooccurrence")
     evalset, spec = labelsets.read(Path("data/prepared/evalset.parquet"))
     report = taxonomy.write_cooccurrence(
-        Path("data/taxonomy"), evalset, spec, p["images"], p["min_count"], Path("data/cooccurrence")
+        Path("data/taxonomy"),
+        evalset,
+        spec,
+        Path("data/cooccurrence"),
+        images=p["images"],
+        min_count=p["min_count"],
+        per_images=p["per_images"],
     )
     print(report)
 

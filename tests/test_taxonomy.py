@@ -33,6 +33,16 @@ def same() -> np.ndarray:
         ("cauliflower", "broccoli"),
         ("tiger cat", "tabby"),
         ("great white shark", "tiger shark"),
+        # by look, across WordNet branches (the reference's own verdicts)
+        ("vizsla", "Rhodesian ridgeback"),
+        ("Great Dane", "Weimaraner"),
+        ("white stork", "pelican"),
+        ("hog", "hippopotamus"),
+        ("soup bowl", "consomme"),
+        ("wallet", "pencil box"),
+        ("minibus", "ambulance"),
+        ("palace", "prison"),
+        ("wool", "mitten"),
     ],
 )
 def test_confusable_classes_share_a_superclass(same, a, b):
@@ -47,6 +57,15 @@ def test_confusable_classes_share_a_superclass(same, a, b):
         ("trailer truck", "teapot"),
         ("goldfish", "airliner"),
         ("pizza", "volcano"),
+        # part and whole, accessory and device, medium and player, one scene
+        ("airliner", "wing"),
+        ("computer keyboard", "mouse"),
+        ("cassette", "tape player"),
+        ("pier", "breakwater"),
+        # look-alikes the reference keeps apart
+        ("water bottle", "water jug"),
+        ("German shepherd", "Doberman"),
+        ("golden retriever", "cocker spaniel"),
     ],
 )
 def test_different_things_do_not(same, a, b):
@@ -129,6 +148,23 @@ def test_cooccurrence_counts_on_a_constructed_label_set():
     assert table[["class_a", "class_b", "count"]].values.tolist() == [[1, 2, 2]]
 
 
+@pytest.mark.parametrize(
+    ("n_images", "per_images", "expected"),
+    [(30_000, 30_000, 2), (50_000, 30_000, 3), (20_000, 30_000, 1), (37_500, 30_000, 3), (36_000, 30_000, 2),
+     (100, 30_000, 1), (50_000, None, 2)],
+)  # fmt: skip
+def test_cooccurrence_threshold_is_a_frequency_scaled_to_the_images_counted(n_images, per_images, expected):
+    assert cooccurrence.effective_min_count(2, per_images, n_images) == expected
+
+
+@pytest.mark.parametrize(
+    ("min_count", "per_images"), [(0, 30_000), (True, 30_000), ("2", None), (2, 0), (2, 2.5)]
+)
+def test_cooccurrence_threshold_rejects_bad_params(min_count, per_images):
+    with pytest.raises(ErrataError, match="co-occurrence (min_count|per_images)"):
+        cooccurrence.effective_min_count(min_count, per_images, 50_000)
+
+
 def test_cooccurrence_images_held_out(public_data):
     evaluated = {imagenet.val_file_name(i) for i in range(100)}
     assert cooccurrence.count_images(evaluated, "real", "auto") == list(range(50_000))
@@ -193,7 +229,8 @@ def test_cli_builds_taxonomy_and_explains(public_data, tmp_path, capsys):
     assert "share a superclass: yes" in text and "co-occurrence:" in text and "terrier.n.01" in text
     assert main(["taxonomy", "explain", "canoe", "paddle", "--cooccurrence", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "share a superclass: no" in text and "common pair: yes" in text
+    assert "share a superclass: no" in text
+    assert "33 over 50000 images (auto, real); common pair (>= 3): yes" in text
     assert main(["taxonomy", "explain", "canoe"]) == 2
     capsys.readouterr()
     assert main(["taxonomy", "explain", "canoe", "paddle", "--cooccurrence", str(tmp_path / "nope")]) == 2
@@ -202,8 +239,9 @@ def test_cli_builds_taxonomy_and_explains(public_data, tmp_path, capsys):
 
 def test_calibrate_measures_recall_and_specificity_by_hand(tmp_path, capsys):
     """One fine-grained record the superclasses catch (teapot / coffeepot), one they miss (a
-    shopping basket predicted for a grocery store), and a model failure they rightly leave alone (a
-    teapot predicted for a tabby)."""
+    shopping basket predicted for a grocery store), a model failure they rightly leave alone (a
+    teapot predicted for a tabby), and two FG-OOV records, one of which they wrongly join (a tiger cat
+    predicted for a tabby)."""
     idx = imagenet.class_index
     rec = {"file": imagenet.val_file_name(0), "count": 1}
     verdicts = {
@@ -219,18 +257,23 @@ def test_calibrate_measures_recall_and_specificity_by_hand(tmp_path, capsys):
         "model_failure": [
             rec | {"target": idx("tabby"), "multi_labels": [idx("tabby")], "pred": idx("teapot")}
         ],
+        "fg-OOV": [
+            rec | {"target": idx("tabby"), "multi_labels": [idx("tabby")], "pred": idx("tiger cat")},
+            rec | {"target": idx("swing"), "multi_labels": [idx("swing")], "pred": idx("tripod")},
+        ],
     }
     path = tmp_path / "verdicts.json"
     path.write_text(json.dumps(verdicts))
     assert main(["taxonomy", "calibrate", str(path)]) == 0
     out = capsys.readouterr().out
     assert "fine-grained recall: 0.500 of 2" in out and "specificity: 1.000 of 1" in out
+    assert "FG-OOV records (also not fine-grained for the reference): 0.500 of 2" in out
     assert "grocery store ~ shopping basket" in out
 
 
 def test_calibration_numbers_of_the_bundled_superclasses_are_pinned(public_data):
-    """Regression pins on the reference's dev verdicts (issue 11 re-curates the groups: update
-    these in the same commit)."""
+    """Regression pins on the reference's dev verdicts; the groups were curated to reach recall >= 0.88
+    and specificity >= 0.94 there (update the pins in the commit that edits the groups)."""
     from errata import calibration
 
     defs = superclasses.load()
@@ -239,5 +282,6 @@ def test_calibration_numbers_of_the_bundled_superclasses_are_pinned(public_data)
     )
     report = calibration.superclass_report(verdicts, [d.id for d in defs], superclasses.membership(defs))
     assert (report["n_fine_grained"], report["n_not_fine_grained"]) == (463, 860)
-    assert (report["fine_grained_recall"], report["not_fine_grained_specificity"]) == (0.7905, 0.9035)
-    assert report["false_joins"][0]["theme"] == "bottles_and_jugs"
+    assert (report["fine_grained_recall"], report["not_fine_grained_specificity"]) == (0.9698, 0.9988)
+    assert (report["n_fg_oov"], report["fg_oov_specificity"]) == (354, 0.9718)
+    assert [(j["theme"], j["records"]) for j in report["false_joins"]] == [("sea_creatures", 1)]
