@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from errata import imagenet
 from errata.cascade import ERROR_TYPES
 from errata.errors import ErrataError
 from errata.metrics import MLA_CORRECT
@@ -80,3 +81,22 @@ def render(model_a: str, model_b: str, both: pd.DataFrame, table: pd.DataFrame) 
     if table.empty:
         lines.append("no error of either model is fixed by the other")
     return "\n".join(lines)
+
+
+def fixed_images(both: pd.DataFrame, erring: str, error_type: str) -> pd.DataFrame:
+    """The images on which model `erring` ('a' or 'b') makes an `error_type` error that the other
+    model fixes, with class names: `file_name`, `label`, `prediction` (of the erring model), and
+    the other model's `fix` (its prediction) and `fix_verdict`."""
+    other = {"a": "b", "b": "a"}[erring]
+    fixed = both[f"error_type_{other}"].isin(COUNTED_CORRECT)
+    rows = both[(both[f"error_type_{erring}"] == error_type) & fixed]
+    names = imagenet.class_names()
+    return pd.DataFrame(
+        {
+            "file_name": rows["file_name"].to_numpy(),
+            "label": [names[i] for i in rows["target"]],
+            "prediction": [names[i] for i in rows[f"top1_{erring}"]],
+            "fix": [names[i] for i in rows[f"top1_{other}"]],
+            "fix_verdict": rows[f"error_type_{other}"].astype(str).to_numpy(),
+        }
+    )
