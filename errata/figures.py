@@ -175,9 +175,12 @@ def _label_panel(ax: Axes, points: list[tuple[float, float, str]]) -> None:
     half = MARKER_HALF * px
     taken = [(x - half, y - half, x + half, y + half) for x, y in screen]
     frame = ax.bbox.extents
+    renderer = ax.get_figure().canvas.get_renderer()
     for group in groups:
         text = ",".join(sorted((points[i][2] for i in group), key=int))
-        w, h = LABEL_FONT * 0.62 * len(text) * px, LABEL_FONT * px
+        label = ax.text(0, 0, text, fontsize=LABEL_FONT, ha="left", va="bottom", zorder=5)
+        extent = label.get_window_extent(renderer)
+        w, h = extent.width, extent.height
         x0, y0 = screen[group].min(axis=0) - half
         x1, y1 = screen[group].max(axis=0) + half
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -197,8 +200,7 @@ def _label_panel(ax: Axes, points: list[tuple[float, float, str]]) -> None:
             if cost == 0:
                 break
         taken.append((best[0], best[1], best[0] + w, best[1] + h))
-        x, y = ax.transData.inverted().transform(best)
-        ax.text(x, y, text, fontsize=LABEL_FONT, ha="left", va="bottom", zorder=5)
+        label.set_position(ax.transData.inverted().transform(best))
 
 
 def _model_key(ours: pd.DataFrame) -> str:

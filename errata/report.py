@@ -19,6 +19,7 @@ from errata import (
     provenance,
     published,
     summarize,
+    taxonomy,
     thumbnails,
     zoo,
 )
@@ -128,7 +129,7 @@ def model_source(summary: dict[str, Any]) -> str:
     return f"import.files: {path}"
 
 
-def _models_section(summaries: list[dict[str, Any]]) -> h.Section:
+def models_section(summaries: list[dict[str, Any]]) -> h.Section:
     rows = pd.DataFrame(
         {
             "model": [s["model"] for s in summaries],
@@ -154,7 +155,7 @@ def _models_section(summaries: list[dict[str, Any]]) -> h.Section:
     )
 
 
-def _provenance_section(
+def provenance_section(
     summaries: list[dict[str, Any]], params_path: Path | None, oov_report: Path | None
 ) -> h.Section:
     info = provenance.describe(params_path)
@@ -192,8 +193,8 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 def _gates(summaries: list[dict[str, Any]], oov_report: Path | None) -> pd.DataFrame:
     """Each cascade test with what it ran on, from the outputs the classified models name."""
     first = summaries[0]
-    coverage = _read_json(Path(first["taxonomy"]) / "coverage.json") or {}
-    cooc = _read_json(Path(first["cooccurrence"]) / "cooccurrence.json") if first["cooccurrence"] else None
+    coverage = _read_json(Path(first["taxonomy"]) / taxonomy.COVERAGE) or {}
+    cooc = _read_json(Path(first["cooccurrence"] or first["taxonomy"]) / taxonomy.COOC_REPORT)
     oov = _read_json(oov_report) if oov_report else None
     oov_notes = sorted({s["notes"][0] for s in summaries})
     if oov and not oov.get("run", True):
@@ -242,7 +243,7 @@ def _full_coverage(stats: pd.DataFrame) -> list[str]:
     return stats.loc[stats["coverage"] != "mistakes", "model_dir_id"].tolist()
 
 
-def _per_class_section(classified: Path, stats: pd.DataFrame) -> h.Section:
+def per_class_section(classified: Path, stats: pd.DataFrame) -> h.Section:
     full = _full_coverage(stats)
     table = per_class.per_class(Path(classified) / m / ERRORS_FILE for m in full)
     columns = {"class": "class", "name": "name", "images": "images per model", "mla": "MLA %"}
@@ -264,7 +265,7 @@ def _per_class_section(classified: Path, stats: pd.DataFrame) -> h.Section:
     return h.Section("Per class", blocks)
 
 
-def _confusion_section(classified: Path, stats: pd.DataFrame, images: Path | None) -> h.Section:
+def confusion_section(classified: Path, stats: pd.DataFrame, images: Path | None) -> h.Section:
     full = _full_coverage(stats)
     paths = [Path(classified) / m / ERRORS_FILE for m in full]
     counts = confusions.count(paths)
@@ -307,7 +308,7 @@ def _images(images: Path | None, files: list[str]) -> tuple[dict[str, Path], str
     return thumbnails.find(images, files), None
 
 
-def _imagenet_m_section(stats: pd.DataFrame) -> h.Section:
+def imagenet_m_section(stats: pd.DataFrame) -> h.Section:
     has_m = stats["num_all_imagenet-m_samples"].notna()
     if not has_m.any():
         sets = ", ".join(sorted(set(stats["label_set"])))
@@ -385,12 +386,12 @@ def build(
     sections = [
         h.Section("Summary", _summary_tables(stats["all"])),
         h.Section("What was not run, and caveats", [h.note_list(not_run(stats["all"]))]),
-        _provenance_section(summaries, params_path, oov_report),
-        _models_section(summaries),
+        provenance_section(summaries, params_path, oov_report),
+        models_section(summaries),
         h.Section("Figures", figure_blocks),
-        _per_class_section(classified, stats["all"]),
-        _confusion_section(classified, stats["all"], Path(images) if images else None),
-        _imagenet_m_section(stats["all"]),
+        per_class_section(classified, stats["all"]),
+        confusion_section(classified, stats["all"], Path(images) if images else None),
+        imagenet_m_section(stats["all"]),
         _agreement_section(agreement_dir, pngs),
     ]
     page = h.build_html("errata: the remaining errors of ImageNet classifiers", sections)
