@@ -48,9 +48,10 @@ table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure.fig { margin: 1rem 0; }
 figure.fig img { max-width: 100%; height: auto; border: 1px solid #eee; }
 div.thumbs { display: flex; flex-wrap: wrap; gap: 0.6rem; margin: 0.5rem 0 1rem; }
-figure.thumb { margin: 0; width: 150px; font-size: 0.75rem; line-height: 1.25; }
-figure.thumb img { display: block; max-width: 150px; max-height: 112px; border: 1px solid #ddd; }
-figure.thumb figcaption { overflow-wrap: anywhere; }
+figure.thumb { margin: 0; width: 176px; font-size: 0.75rem; line-height: 1.3; }
+figure.thumb img { display: block; height: 112px; max-width: 176px; object-fit: contain;
+                   border: 1px solid #ddd; }
+figure.thumb .file { font-size: 0.68rem; color: #555; white-space: nowrap; }
 ul.notes li { margin: 0.2rem 0; }
 """
 
@@ -89,11 +90,13 @@ def image_html(png_path: Path, alt: str, scale: float = 0.5) -> Html:
 
 
 def thumbnails_html(items: list[tuple[bytes, str, str]]) -> Html:
-    """A row of embedded JPEG thumbnails, each (jpeg bytes, alt text, caption)."""
+    """A row of embedded JPEG thumbnails, each (jpeg bytes, caption, file name); the caption is
+    also the image's alt text."""
     figs = "".join(
         f'<figure class="thumb"><img src="data:image/jpeg;base64,{base64.b64encode(jpeg).decode("ascii")}" '
-        f'alt="{escape(alt)}"><figcaption>{escape(caption)}</figcaption></figure>'
-        for jpeg, alt, caption in items
+        f'alt="{escape(caption)}"><figcaption>{escape(caption)}<br><span class="file">{escape(name)}</span>'
+        "</figcaption></figure>"
+        for jpeg, caption, name in items
     )
     return Html(f'<div class="thumbs">{figs}</div>')
 

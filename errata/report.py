@@ -36,16 +36,14 @@ NON_PROTOTYPICAL = (
 
 SUMMARY_COLUMNS = {
     "model_dir_id": "model",
-    "training_data": "pre-training data",
-    "coverage": "coverage",
     "top1_val_acc": "top-1 %",
     "mla_all": "MLA %",
     "mla_all_minor_error": "MLA minor %",
     "mla_all_explainable_error": "MLA explainable %",
     "num_group_samples": "evaluated",
     "num_group_top1_errors": "top-1 errors",
+    **summarize.COUNT_COLUMNS,
 }
-COUNT_TABLE_COLUMNS = {"model_dir_id": "model", **summarize.COUNT_COLUMNS}
 IMAGENET_M_COLUMNS = {
     "model_dir_id": "model",
     "num_all_imagenet-m_samples": "ImageNet-M images evaluated",
@@ -109,13 +107,9 @@ def make_figures(stats: dict[str, pd.DataFrame], agreement_dir: Path, out: Path)
     return pngs
 
 
-def _summary_tables(stats: pd.DataFrame) -> list[h.Html]:
+def _summary_table(stats: pd.DataFrame) -> h.Html:
     df = stats[list(SUMMARY_COLUMNS)].rename(columns=SUMMARY_COLUMNS)
-    counts = stats[list(COUNT_TABLE_COLUMNS)].rename(columns=COUNT_TABLE_COLUMNS)
-    return [
-        h.table_html(df, caption="Per model, non-problematic images"),
-        h.table_html(counts, caption="Top-1 errors per error type (counts, non-problematic images)"),
-    ]
+    return h.table_html(df, caption="Per model, non-problematic images (error-type columns are counts)")
 
 
 def model_source(summary: dict[str, Any]) -> str:
@@ -134,6 +128,8 @@ def models_section(summaries: list[dict[str, Any]]) -> h.Section:
         {
             "model": [s["model"] for s in summaries],
             "predictions from": [model_source(s) for s in summaries],
+            "pre-training data": [zoo.models().get(s["model"], {}).get("training_data") for s in summaries],
+            "coverage": [zoo.models().get(s["model"], {}).get("coverage", "user") for s in summaries],
             "label set": [s["label_set"] for s in summaries],
             "images predicted": [s["n_predicted"] for s in summaries],
             "evaluated (non-problematic)": [s["n_evaluated"] for s in summaries],
@@ -285,7 +281,7 @@ def confusion_section(classified: Path, stats: pd.DataFrame, images: Path | None
             h.table_html(table, caption=f"{etype}: most frequent confusions", float_format="{:.0f}")
         )
         thumbs = [
-            (jpeg, f"{etype}: {r.label} predicted as {r.prediction}", f"{f} · {r.label} → {r.prediction}")
+            (jpeg, f"{r.label} ({r.target}) → {r.prediction} ({r.top1})", f)
             for r, f in zip(table.itertuples(), _first_examples(table), strict=True)
             if f in found and (jpeg := thumbnails.thumbnail(found[f])) is not None
         ][:N_THUMBNAILS]
@@ -384,7 +380,7 @@ def build(
         h.image_html(pngs[f"portion_{t}"], f"portion of each error type, {t}") for t in summarize.TABLES
     ]
     sections = [
-        h.Section("Summary", _summary_tables(stats["all"])),
+        h.Section("Summary", [_summary_table(stats["all"])]),
         h.Section("What was not run, and caveats", [h.note_list(not_run(stats["all"]))]),
         provenance_section(summaries, params_path, oov_report),
         models_section(summaries),

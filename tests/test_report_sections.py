@@ -139,10 +139,10 @@ def test_every_classified_model_is_listed_with_where_it_came_from(built, page):
     assert sorted(rows) == sorted([*FULL, "vit_3b.experts"])
     assert rows["mine"][1] == f"import.files: {built / 'predictions' / 'mine.csv'}"
     stats = pd.read_csv(built / "stats" / "all.csv").set_index("model_dir_id")
-    assert rows["mine"][3:5] == [str(N_OWN), str(stats.loc["mine", "num_group_samples"])]
+    assert rows["mine"][3:7] == ["user", "real", str(N_OWN), str(stats.loc["mine", "num_group_samples"])]
     assert 0 < stats.loc["mine", "num_group_samples"] < stats.loc["vit.imagenetx", "num_group_samples"]
     assert rows["resnet50.imagenetx"][1].startswith("import.models: ResNet50 (ImageNet-X)")
-    assert rows["vit.imagenetx"][3] == "50000"
+    assert rows["vit.imagenetx"][5] == "50000" and rows["vit_3b.experts"][3] == "mistakes"
     assert set(stats.index) == set(rows)  # the own model reaches the stats, and so the summary table
 
 
@@ -231,13 +231,17 @@ def test_thumbnails_of_example_errors_where_images_are_configured(built, tmp_pat
         Image.fromarray(rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)).save(tmp_path / name, "JPEG")
     (tmp_path / firsts[0]).write_bytes(b"not a JPEG")  # unreadable: left out, the rest still shown
     with_images = "".join(report.confusion_section(built / "classified", stats, tmp_path).blocks)
-    captions = [html.unescape(c) for c in re.findall(r"<figcaption>(.*?)</figcaption>", with_images)]
+    captions = [
+        html.unescape(re.sub(r"<[^>]+>", " ", c))
+        for c in re.findall(r"<figcaption>(.*?)</figcaption>", with_images)
+    ]
     assert "No thumbnails" not in with_images and captions
-    assert not any(c.startswith(firsts[0]) for c in captions)
+    assert not any(firsts[0] in c for c in captions)
     names = imagenet.class_names()
     mf = rows_of("<section>" + with_images, "model_failure: most frequent confusions")
     first_mf = mf[0][5].split(", ")[0]
-    assert f"{first_mf} · {names[int(mf[0][0])]} → {names[int(mf[0][2])]}" in captions
+    target, top1 = int(mf[0][0]), int(mf[0][2])
+    assert f"{names[target]} ({target}) → {names[top1]} ({top1})  {first_mf} " in captions
     for block in re.findall(r'<div class="thumbs">(.*?)</div>', with_images):
         assert 0 < block.count('<figure class="thumb">') <= report.N_THUMBNAILS
         assert block.count("data:image/jpeg;base64,") == block.count('<figure class="thumb">')
