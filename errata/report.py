@@ -123,21 +123,29 @@ def model_source(summary: dict[str, Any]) -> str:
     return f"import.files: {path}"
 
 
-def models_section(summaries: list[dict[str, Any]]) -> h.Section:
-    rows = pd.DataFrame(
+def models_section(summaries: list[dict[str, Any]], stats: pd.DataFrame) -> h.Section:
+    """One row per classified model: where it came from (the summaries) and its stats row's metadata."""
+    counts = pd.DataFrame(
         {
             "model": [s["model"] for s in summaries],
             "predictions from": [model_source(s) for s in summaries],
-            "pre-training data": [zoo.models().get(s["model"], {}).get("training_data") for s in summaries],
-            "coverage": [zoo.models().get(s["model"], {}).get("coverage", "user") for s in summaries],
-            "label set": [s["label_set"] for s in summaries],
             "images predicted": [s["n_predicted"] for s in summaries],
             "evaluated (non-problematic)": [s["n_evaluated"] for s in summaries],
             "outside the evaluation set": [s["n_outside_evaluation_set"] for s in summaries],
             "unreadable, skipped": [s["n_skipped_unreadable"] for s in summaries],
-            "FG-OOV gate": [s.get("oov_gate") or "not run" for s in summaries],
         }
     )
+    meta = stats[["model_dir_id", "training_data", "coverage", "label_set", "oov_gate"]].rename(
+        columns={
+            "model_dir_id": "model",
+            "training_data": "pre-training data",
+            "label_set": "label set",
+            "oov_gate": "FG-OOV gate",
+        }
+    )
+    rows = counts.merge(meta, on="model", how="left")
+    first = ["model", "predictions from", "pre-training data", "coverage", "label set"]
+    rows = rows[[*first, *counts.columns[2:], "FG-OOV gate"]]
     return h.Section(
         "Models classified",
         [
@@ -383,7 +391,7 @@ def build(
         h.Section("Summary", [_summary_table(stats["all"])]),
         h.Section("What was not run, and caveats", [h.note_list(not_run(stats["all"]))]),
         provenance_section(summaries, params_path, oov_report),
-        models_section(summaries),
+        models_section(summaries, stats["all"]),
         h.Section("Figures", figure_blocks),
         per_class_section(classified, stats["all"]),
         confusion_section(classified, stats["all"], Path(images) if images else None),
