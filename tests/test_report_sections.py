@@ -2,6 +2,7 @@
 and thumbnails, ImageNet-M) checked against the errors and stats tables, computed independently here."""
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -372,3 +373,26 @@ def test_point_labels_do_not_overlap(drawn_figures):
 def test_tables_let_long_headers_wrap_and_scroll_rather_than_overflow():
     table = h.table_html(pd.DataFrame({"spurious_correlation": [1]}))
     assert table.startswith('<div class="scroll">') and "spurious_<wbr>correlation" in table
+
+
+@pytest.mark.slow
+def test_imagenet_m_numbers_under_the_multilabel_set(public_data, tmp_path):
+    """End to end from a small multi-label file: 5 ImageNet-M images, 2 predicted right and 3 wrong
+    (a class far from the target, never an overlapping pair), so 3 ImageNet-M errors."""
+    index = imagenet.validation_index()
+    names = [imagenet.val_file_name(i) for i in range(20)]
+    targets = [int(index.loc[n, "target"]) for n in names]
+    annots = {n: {"correct": [imagenet.wnids()[t]]} for n, t in zip(names, targets, strict=True)}
+    labels = tmp_path / "human_accuracy.json"
+    labels.write_text(
+        json.dumps({"initial_annots": annots, "problematic_images": {}, "imagenet_m": names[:5]})
+    )
+    wrong = [(t + 500) % imagenet.NUM_CLASSES for t in targets]
+    top1 = targets[:2] + wrong[2:5] + targets[5:]
+    pd.DataFrame({"file_name": names, "top1": top1}).to_csv(tmp_path / "m.csv", index=False)
+    args = ["classify", "--labels", f"multilabel:{labels}", "--predictions", str(tmp_path / "m.csv")]
+    assert main([*args, "--out", str(tmp_path / "classified")]) == 0
+    stats = summarize.write(tmp_path / "classified", tmp_path / "stats", tmp_path / "metrics.json")["all"]
+    page = "".join(report.imagenet_m_section(stats).blocks)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)[1:]]
+    assert rows == [["m", "5", "3"]]
