@@ -243,12 +243,13 @@ def _agreement_section(agreement_dir: Path, pngs: dict[str, Path]) -> h.Section:
     return h.Section("Agreement with the experts", blocks)
 
 
-def _full_coverage(stats: pd.DataFrame) -> list[str]:
+def _not_mistakes_only(stats: pd.DataFrame) -> list[str]:
+    """Every model but the mistakes-only ones (whose errors are not a sample of their predictions)."""
     return stats.loc[stats["coverage"] != "mistakes", "model_dir_id"].tolist()
 
 
 def per_class_section(classified: Path, stats: pd.DataFrame) -> h.Section:
-    full = _full_coverage(stats)
+    full = _not_mistakes_only(stats)
     table = per_class.per_class(Path(classified) / m / ERRORS_FILE for m in full)
     columns = {"class": "class", "name": "name", "images": "images per model", "mla": "MLA %"}
     columns |= {t: t for t in figures.ERRORS}
@@ -258,9 +259,9 @@ def per_class_section(classified: Path, stats: pd.DataFrame) -> h.Section:
     }
     blocks = [
         h.paragraph(
-            f"MLA per class is the share of the class's evaluated images that MLA counts right, averaged "
-            f"over the {len(full)} models with full coverage ({', '.join(full)}); error-type columns are "
-            "counts summed over those models."
+            "MLA per class is the share of the class's evaluated images that MLA counts right, averaged "
+            f"over the {len(full)} models that are not mistakes-only ({', '.join(full)}); error-type "
+            "columns are counts summed over those models."
         )
     ]
     for what, df in shown.items():
@@ -270,7 +271,7 @@ def per_class_section(classified: Path, stats: pd.DataFrame) -> h.Section:
 
 
 def confusion_section(classified: Path, stats: pd.DataFrame, images: Path | None) -> h.Section:
-    full = _full_coverage(stats)
+    full = _not_mistakes_only(stats)
     paths = [Path(classified) / m / ERRORS_FILE for m in full]
     counts = confusions.count(paths)
     tops = {e: confusions.top_confusions(counts, e) for e in figures.ERRORS}
@@ -278,7 +279,7 @@ def confusion_section(classified: Path, stats: pd.DataFrame, images: Path | None
     found, why_not = _images(images, [f for t in tops.values() for f in _first_examples(t)])
     blocks = [
         h.paragraph(
-            f"Summed over the models with full coverage: {', '.join(full)}. Examples are validation "
+            f"Summed over the models that are not mistakes-only: {', '.join(full)}. Examples are validation "
             "files in which one of them made that confusion."
         ),
     ]
@@ -309,7 +310,8 @@ def _images(images: Path | None, files: list[str]) -> tuple[dict[str, Path], str
     reason = imagefolder.absent(images)
     if reason:
         return {}, f"{reason}; set images.val to an ImageNet validation folder to see the example errors"
-    return thumbnails.find(images, files), None
+    found = thumbnails.find(images, files)
+    return found, None if found else f"none of the example files is in {images} (images.val)"
 
 
 def imagenet_m_section(stats: pd.DataFrame) -> h.Section:

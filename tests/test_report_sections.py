@@ -34,7 +34,7 @@ from errata.errors import ErrataError
 from errata.summarize import COUNT_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
-FULL = ["mine", "resnet50.imagenetx", "vit.imagenetx"]  # full or partial coverage: in the per-class tables
+FULL = ["mine", "resnet50.imagenetx", "vit.imagenetx"]  # all but the mistakes-only model
 N_OWN = 30_000  # images the user's own file predicts
 
 
@@ -243,6 +243,13 @@ def test_thumbnails_of_example_errors_where_images_are_configured(built, tmp_pat
     first_mf = mf[0][5].split(", ")[0]
     target, top1 = int(mf[0][0]), int(mf[0][2])
     assert f"{names[target]} ({target}) → {names[top1]} ({top1})  {first_mf} " in captions
+    elsewhere = tmp_path / "elsewhere"  # an image folder without any of the example files
+    elsewhere.mkdir()
+    Image.fromarray(rng.integers(0, 256, (9, 9, 3), dtype=np.uint8)).save(
+        elsewhere / imagenet.val_file_name(49_999)
+    )
+    none = html.unescape("".join(report.confusion_section(built / "classified", stats, elsewhere).blocks))
+    assert f"No thumbnails: none of the example files is in {elsewhere} (images.val)." in none
     for block in re.findall(r'<div class="thumbs">(.*?)</div>', with_images):
         assert 0 < block.count('<figure class="thumb">') <= report.N_THUMBNAILS
         assert block.count("data:image/jpeg;base64,") == block.count('<figure class="thumb">')
