@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.transforms import Bbox
 from PIL import Image
 
 from errata import (
@@ -372,6 +373,11 @@ def test_point_labels_do_not_overlap(drawn_figures):
             for i, a in enumerate(boxes):
                 for b in boxes[i + 1 :]:
                     assert not a.overlaps(b), (ax.get_title(), a, b)
+            radius = figures.MARKER_PT / 2 * fig.dpi / 72 - 1  # our circles, less a pixel of antialiasing
+            ours = [c for c in ax.collections if c.get_sizes()[0] == figures.OUR_SIZE]
+            for x, y in ax.transData.transform([c.get_offsets()[0] for c in ours]):
+                marker = Bbox.from_extents(x - radius, y - radius, x + radius, y + radius)
+                assert not any(box.overlaps(marker) for box in boxes), ax.get_title()
     oov = next(ax for ax in drawn_figures[1].axes if ax.get_title() == "fine_grained_oov")
     assert "FG-OOV test not run:\n0 by construction" in [t.get_text() for t in oov.texts]
     assert "a caveat" in [t.get_text() for t in drawn_figures[0].texts]
