@@ -1,5 +1,6 @@
-"""The most frequent (label, prediction) confusions per error type, with class names, counted over
-any number of models' errors tables one table at a time (memory does not grow with the models)."""
+"""The most frequent (label, prediction) confusions per error type, with class names and example
+files, counted over any number of models' errors tables one table at a time (memory does not grow
+with the models)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from errata import imagenet
 from errata.outputs import ERROR_TYPES, read_codes
@@ -44,3 +46,41 @@ def top_confusions(counts: np.ndarray, error_type: str, n: int = 10) -> pd.DataF
             "count": row[best],
         }
     )
+
+
+def _key(code: np.ndarray | int, target: np.ndarray | int, top1: np.ndarray | int) -> np.ndarray | int:
+    return code * N_PAIRS + target * imagenet.NUM_CLASSES + top1
+
+
+def with_examples(
+    tables: dict[str, pd.DataFrame], paths: Iterable[Path], k: int = 2
+) -> dict[str, pd.DataFrame]:
+    """Each top-confusions table (by error type) with an `examples` column: up to `k` files in which
+    a model made that confusion, from the first tables that have one (reading stops when all have `k`)."""
+    wanted = {
+        _key(ERROR_TYPES.index(etype), int(r.target), int(r.top1)): []
+        for etype, table in tables.items()
+        for r in table.itertuples()
+    }
+    for path in paths:
+        if all(len(v) >= k for v in wanted.values()):
+            break
+        target, top1, codes = read_codes(path)
+        keys = _key(codes.astype(np.int64), target, top1)
+        rows = np.flatnonzero((codes >= 0) & np.isin(keys, list(wanted)))
+        if not len(rows):
+            continue
+        names = pq.read_table(path, columns=["file_name"])["file_name"].to_numpy()
+        for i in rows:
+            found = wanted[int(keys[i])]
+            if len(found) < k and str(names[i]) not in found:
+                found.append(str(names[i]))
+    return {
+        etype: table.assign(
+            examples=[
+                ", ".join(wanted[_key(ERROR_TYPES.index(etype), int(t), int(p))])
+                for t, p in zip(table["target"], table["top1"], strict=True)
+            ]
+        )
+        for etype, table in tables.items()
+    }

@@ -8,6 +8,7 @@ reference's column format; the caller loads them.
 # ruff: noqa: E402  (the Agg backend must be chosen before pyplot is imported)
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -49,7 +50,12 @@ PNG_DPI = 200
 FIT_DEGREE = 2
 MAX_LABELLED = 12  # our models drawn numbered; more are one series
 MAX_BARS = 40  # models in the stacked-bar figure
-NOTE_HEIGHT = 0.035  # figure fraction kept free at the bottom for the note
+NOTE_LINE_IN = 0.16  # inches kept free at the bottom of a figure per line of its note
+OUR_SIZE = 70  # marker area (points^2) of our numbered models
+MARKER_PT = OUR_SIZE**0.5  # their diameter in points
+MARKER_HALF = 0.75 * MARKER_PT  # half the extent kept free around one (a diamond reaches past a circle)
+LABEL_FONT = 8
+CAVEAT_BOX = {"facecolor": "white", "alpha": 0.85, "lw": 0}
 
 
 def portions(df: pd.DataFrame) -> pd.DataFrame:
@@ -115,24 +121,86 @@ def _trend(ax: Axes, x: pd.Series, y: pd.Series, color: str) -> None:
     ax.plot(grid, fit(grid), color=color, lw=2, zorder=3)
 
 
-def _ours(ax: Axes, ours: pd.DataFrame, x: pd.Series, y: pd.Series, color: str) -> None:
+def _ours(
+    ax: Axes, ours: pd.DataFrame, x: pd.Series, y: pd.Series, color: str
+) -> list[tuple[float, float, str]]:
     """Our models on top: large, black-edged, numbered as in `_model_key` (full names would collide);
-    beyond MAX_LABELLED models, one unnumbered series (numbers would cover the plot)."""
+    beyond MAX_LABELLED models, one unnumbered series (numbers would cover the plot). Returns the
+    (x, y, number) to label once the axes' limits are final (`_label_points`)."""
     buckets = _buckets(ours)
     if len(ours) > MAX_LABELLED:
         for bucket, (marker, _) in BUCKETS.items():
             sel = (buckets == bucket).to_numpy()
             ax.scatter(x[ours.index[sel]], y[ours.index[sel]], s=30, marker=marker, color=color,
                        edgecolors="black", linewidths=0.5, zorder=4)  # fmt: skip
-        return
+        return []
     labels = pd.Series(range(1, len(ours) + 1), index=ours.index)
-    for rank, i in enumerate(x.loc[ours.index].sort_values().index):
+    for i in ours.index:
         marker = BUCKETS[buckets[i]][0]
-        ax.scatter(x[i], y[i], s=70, marker=marker, color=color, edgecolors="black", linewidths=1, zorder=4)
-        offset = (6, 4) if rank % 2 == 0 else (6, -12)  # alternate so close neighbours stay legible
-        ax.annotate(
-            str(labels[i]), (x[i], y[i]), xytext=offset, textcoords="offset points", fontsize=8, zorder=5
+        ax.scatter(
+            x[i], y[i], s=OUR_SIZE, marker=marker, color=color, edgecolors="black", linewidths=1, zorder=4
         )
+    return [
+        (float(x[i]), float(y[i]), str(labels[i])) for i in ours.index if pd.notna(x[i]) and pd.notna(y[i])
+    ]
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Overlapping area of two (x0, y0, x1, y1) boxes."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _label_points(fig: Figure, panels: list[tuple[Axes, list[tuple[float, float, str]]]]) -> None:
+    """Number our points in each (axes, points) panel once the layout is final (one layout pass)."""
+    if any(points for _, points in panels):
+        fig.get_layout_engine().execute(fig)  # final positions, so data -> pixels is what will be saved
+        for ax, points in panels:
+            _label_panel(ax, points)
+
+
+def _label_panel(ax: Axes, points: list[tuple[float, float, str]]) -> None:
+    """Labels that cover neither each other nor the markers: points whose markers touch share one
+    label ("3,5"), and each label takes the first free place around its group of markers."""
+    if not points:
+        return
+    px = ax.get_figure().dpi / 72  # pixels per point
+    screen = ax.transData.transform([(x, y) for x, y, _ in points])
+    groups: list[list[int]] = []
+    for i, xy in enumerate(screen):
+        near = next((g for g in groups if min(np.hypot(*(screen[j] - xy)) for j in g) < MARKER_PT * px), None)
+        if near is None:
+            groups.append([i])
+        else:
+            near.append(i)
+    half = MARKER_HALF * px
+    taken = [(x - half, y - half, x + half, y + half) for x, y in screen]
+    frame = ax.bbox.extents
+    renderer = ax.get_figure().canvas.get_renderer()
+    for group in groups:
+        text = ",".join(sorted((points[i][2] for i in group), key=int))
+        label = ax.text(0, 0, text, fontsize=LABEL_FONT, ha="left", va="bottom", zorder=5)
+        extent = label.get_window_extent(renderer)
+        w, h = extent.width, extent.height
+        x0, y0 = screen[group].min(axis=0) - half
+        x1, y1 = screen[group].max(axis=0) + half
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        gap = 1.5 * px
+        places = [
+            (x1 + gap, cy), (x1 + gap, cy - h), (cx - w / 2, y1 + gap), (cx - w / 2, y0 - gap - h),
+            (x0 - gap - w, cy), (x0 - gap - w, cy - h), (x1 + gap, y1 + gap), (x1 + gap, y0 - gap - h),
+            (x0 - gap - w, y1 + gap), (x0 - gap - w, y0 - gap - h),
+        ]  # fmt: skip
+        best, best_cost = places[0], float("inf")
+        for bx, by in places:
+            box = (bx, by, bx + w, by + h)
+            outside = box[0] < frame[0] or box[1] < frame[1] or box[2] > frame[2] or box[3] > frame[3]
+            cost = sum(_overlap(box, t) for t in taken) + w * h * outside
+            if cost < best_cost:
+                best, best_cost = (bx, by), cost
+            if cost == 0:
+                break
+        taken.append((best[0], best[1], best[0] + w, best[1] + h))
+        label.set_position(ax.transData.inverted().transform(best))
 
 
 def _model_key(ours: pd.DataFrame) -> str:
@@ -142,11 +210,16 @@ def _model_key(ours: pd.DataFrame) -> str:
     return "ours:\n" + "\n".join(f"{n}  {m}" for n, m in enumerate(ours["model_dir_id"], start=1))
 
 
-def _note(fig: Figure, note: str | None) -> None:
-    """State the label sets on the figure itself, so a cropped figure still says what is compared."""
-    if note:
-        fig.get_layout_engine().set(rect=(0, NOTE_HEIGHT, 1, 1 - NOTE_HEIGHT))
-        fig.text(0.01, 0.005, note, fontsize=8, style="italic", ha="left", va="bottom")
+def _note(fig: Figure, note: str | Sequence[str] | None) -> None:
+    """State the label sets and caveats on the figure itself, one line each, so a figure seen on its
+    own still says what is compared and what was not run."""
+    lines = [note] if isinstance(note, str) else list(note or [])
+    if not lines:
+        return
+    line = NOTE_LINE_IN / fig.get_figheight()
+    fig.get_layout_engine().set(rect=(0, line * (len(lines) + 0.3), 1, 1 - line * (len(lines) + 0.3)))
+    for k, text in enumerate(reversed(lines)):
+        fig.text(0.01, 0.005 + k * line, text, fontsize=8, style="italic", ha="left", va="bottom")
 
 
 def _legend_handles(fit_color: str | None) -> list[Line2D]:
@@ -163,22 +236,32 @@ def _legend_handles(fit_color: str | None) -> list[Line2D]:
 
 
 def portion_vs_mla(
-    ours: pd.DataFrame, published: pd.DataFrame, group: str, out_stem: Path, note: str | None = None
+    ours: pd.DataFrame,
+    published: pd.DataFrame,
+    group: str,
+    out_stem: Path,
+    note: str | Sequence[str] | None = None,
+    caveats: Mapping[str, str] | None = None,
 ) -> list[Path]:
-    """One panel per error type: how its share of errors moves with MLA, ours against the published trend."""
+    """One panel per error type: how its share of errors moves with MLA, ours against the published
+    trend; `caveats` (by error type) are written inside that type's panel."""
     ours, published = plotted(ours), plotted(published)
     ours_p, pub_p = portions(ours), portions(published)
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(2, 4, figsize=(12, 7), layout="constrained")
+        points: dict[str, list[tuple[float, float, str]]] = {}
         for ax, etype in zip(axes.flat, ERRORS, strict=False):
             color = ERROR_COLORS[etype]
             _background(ax, published, published["mla_group"], pub_p[etype])
             _trend(ax, published["mla_group"], pub_p[etype], color)
-            _ours(ax, ours, ours["mla_group"], ours_p[etype], color)
+            points[etype] = _ours(ax, ours, ours["mla_group"], ours_p[etype], color)
             ax.set_title(etype)
             top = ax.get_ylim()[1]
             ax.set_ylim(-0.03 * top, top)  # a sliver below 0 so points at exactly 0 stay whole
             ax.grid(alpha=0.3)
+            if etype in (caveats or {}):
+                ax.text(0.5, 0.5, caveats[etype], transform=ax.transAxes, ha="center", va="center", wrap=True,
+                        fontsize=8, style="italic", bbox=CAVEAT_BOX)  # fmt: skip
         for ax in axes[-1]:
             ax.set_xlabel("MLA (%)")
         for ax in axes[:, 0]:
@@ -189,10 +272,11 @@ def portion_vs_mla(
         key.text(0.02, 0.42, _model_key(ours), va="top", transform=key.transAxes)
         fig.suptitle(f"Portion of each error type vs MLA — group: {group}", fontsize=12)
         _note(fig, note)
+        _label_points(fig, [(ax, points[etype]) for ax, etype in zip(axes.flat, ERRORS, strict=False)])
         return save(fig, out_stem)
 
 
-def stacked_bars(ours: pd.DataFrame, out_stem: Path) -> list[Path]:
+def stacked_bars(ours: pd.DataFrame, out_stem: Path, note: str | Sequence[str] | None = None) -> list[Path]:
     """What our models' remaining errors are made of, best MLA on top; at most MAX_BARS models,
     evenly spaced by MLA, so the figure stays readable for any number of models."""
     ours = plotted(ours).sort_values("mla_group")
@@ -212,19 +296,20 @@ def stacked_bars(ours: pd.DataFrame, out_stem: Path) -> list[Path]:
         ax.set_xlabel("portion of top-1 errors")
         if shown > len(ours):
             ax.set_title(f"{len(ours)} of {shown} models, evenly spaced by MLA")
-        fig.legend(ncols=4, loc="outside lower center", frameon=False)
+        fig.legend(ncols=4, loc="outside upper center", frameon=False)
+        _note(fig, note)
         return save(fig, out_stem)
 
 
 def top1_vs_mla(
-    ours: pd.DataFrame, published: pd.DataFrame, out_stem: Path, note: str | None = None
+    ours: pd.DataFrame, published: pd.DataFrame, out_stem: Path, note: str | Sequence[str] | None = None
 ) -> list[Path]:
     """Top-1 against MLA: the gap above y=x is how much of top-1 error is not a real mistake."""
     ours, published = plotted(ours), plotted(published)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7, 6), layout="constrained")
         _background(ax, published, published["top1_val_acc"], published["mla_all"])
-        _ours(ax, ours, ours["top1_val_acc"], ours["mla_all"], ERROR_COLORS["correct"])
+        points = _ours(ax, ours, ours["top1_val_acc"], ours["mla_all"], ERROR_COLORS["correct"])
         ax.text(0.02, 0.98, _model_key(ours), va="top", transform=ax.transAxes)
         lo = min(ax.get_xlim()[0], ax.get_ylim()[0])
         ax.axline((lo, lo), slope=1, color="black", ls="--", lw=1, label="y = x")
@@ -234,22 +319,35 @@ def top1_vs_mla(
         ax.legend(handles=[*_legend_handles(None), *ax.get_legend_handles_labels()[0]], loc="lower right")
         ax.set_title("Top-1 accuracy vs multi-label accuracy")
         _note(fig, note)
+        _label_points(fig, [(ax, points)])
         return save(fig, out_stem)
 
 
-def agreement_heatmap(table: pd.DataFrame, title: str, out_stem: Path) -> list[Path]:
-    """Counts of expert verdicts against automated error types, to see where the two disagree."""
+def agreement_heatmap(
+    table: pd.DataFrame, title: str, out_stem: Path, note: str | Sequence[str] | None = None
+) -> list[Path]:
+    """Expert verdicts (rows) against automated error types, each row normalised to the share of that
+    expert verdict's pairs, so rows of different sizes compare; every cell also prints its count."""
     with plt.rc_context(STYLE):
         if table.size == 0:
             fig, ax = plt.subplots(figsize=(6, 1.6), layout="constrained")
             ax.text(0.5, 0.5, "no expert pair is evaluated under this label set", ha="center", va="center")
             ax.set_axis_off()
             ax.set_title(title)
+            _note(fig, note)
             return save(fig, out_stem)
-        size = (1.6 + 1.1 * table.shape[1], 1.4 + 0.5 * table.shape[0])
+        counts = table.astype(int)
+        shares = counts.div(counts.sum(axis=1).replace(0, 1), axis=0)
+        cells = [[f"{s:.0%}\n({c:d})" for s, c in zip(sr, cr, strict=True)]
+                 for sr, cr in zip(shares.to_numpy(), counts.to_numpy(), strict=True)]  # fmt: skip
+        size = (2.6 + 1.1 * table.shape[1], 1.7 + 0.55 * table.shape[0])
         fig, ax = plt.subplots(figsize=size, layout="constrained")
-        sns.heatmap(table, annot=True, fmt="g", cmap="Blues", linewidths=0.5, cbar=False, ax=ax)
+        sns.heatmap(shares, annot=np.array(cells), fmt="", cmap="Blues", vmin=0, vmax=1, linewidths=0.5,
+                    ax=ax, cbar_kws={"label": "share of the row's pairs"})  # fmt: skip
         ax.set_xticklabels(ax.get_xticklabels(), rotation=30, ha="right")
         ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
-        ax.set_title(title)
+        ax.set_xlabel("automated error type (errata)")
+        ax.set_ylabel(f"expert {table.index.name or 'verdict'}")
+        ax.set_title(f"{title}\n(row-normalised; count in brackets)")
+        _note(fig, note)
         return save(fig, out_stem)

@@ -32,19 +32,26 @@ class Section:
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
        color: #222; background: #fff; line-height: 1.5; margin: 0; }
-main { max-width: 1200px; margin: 0 auto; padding: 1.5rem 1.5rem 4rem; }
+main { max-width: 1280px; margin: 0 auto; padding: 1.5rem 1.5rem 4rem; }
 h1 { font-size: 1.8rem; margin-bottom: 0.5rem; }
 h2 { font-size: 1.35rem; margin-top: 2.5rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 nav ol { padding-left: 1.4rem; }
 a { color: #0b5cad; }
-table.data { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
+div.scroll { max-width: 100%; overflow-x: auto; }
+table.data { border-collapse: collapse; margin: 1rem 0; font-size: 0.85rem; }
 table.data caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
-table.data th, table.data td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; }
+table.data th, table.data td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; vertical-align: top; }
 table.data thead th { background: #f0f0f0; text-align: left; }
+table.data tbody th { text-align: left; font-weight: 600; }
 table.data tbody tr:nth-child(even) { background: #f8f8f8; }
 table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure.fig { margin: 1rem 0; }
 figure.fig img { max-width: 100%; height: auto; border: 1px solid #eee; }
+div.thumbs { display: flex; flex-wrap: wrap; gap: 0.6rem; margin: 0.5rem 0 1rem; }
+figure.thumb { margin: 0; width: 176px; font-size: 0.75rem; line-height: 1.3; }
+figure.thumb img { display: block; height: 112px; max-width: 176px; object-fit: contain;
+                   border: 1px solid #ddd; }
+figure.thumb .file { font-size: 0.68rem; color: #555; white-space: nowrap; }
 ul.notes li { margin: 0.2rem 0; }
 """
 
@@ -70,10 +77,28 @@ def note_list(items: list[str]) -> Html:
     return Html('<ul class="notes">' + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>")
 
 
-def image_html(png_path: Path, alt: str) -> Html:
-    """Embed the PNG itself, so the report is one file that needs nothing beside it."""
-    data = base64.b64encode(Path(png_path).read_bytes()).decode("ascii")
-    return Html(f'<figure class="fig"><img src="data:image/png;base64,{data}" alt="{escape(alt)}"></figure>')
+def image_html(png_path: Path, alt: str, scale: float = 0.5) -> Html:
+    """Embed the PNG itself, so the report is one file that needs nothing beside it; shown at `scale`
+    of its pixel width (figures are saved at twice screen resolution, so text keeps its size)."""
+    raw = Path(png_path).read_bytes()
+    width = round(int.from_bytes(raw[16:20], "big") * scale)  # the PNG header's width field
+    data = base64.b64encode(raw).decode("ascii")
+    return Html(
+        f'<figure class="fig"><img src="data:image/png;base64,{data}" width="{width}" '
+        f'alt="{escape(alt)}"></figure>'
+    )
+
+
+def thumbnails_html(items: list[tuple[bytes, str, str]]) -> Html:
+    """A row of embedded JPEG thumbnails, each (jpeg bytes, caption, file name); the caption is
+    also the image's alt text."""
+    figs = "".join(
+        f'<figure class="thumb"><img src="data:image/jpeg;base64,{base64.b64encode(jpeg).decode("ascii")}" '
+        f'alt="{escape(caption)}"><figcaption>{escape(caption)}<br><span class="file">{escape(name)}</span>'
+        "</figcaption></figure>"
+        for jpeg, caption, name in items
+    )
+    return Html(f'<div class="thumbs">{figs}</div>')
 
 
 def _cell(value: object, float_format: str) -> str:
@@ -88,7 +113,8 @@ def _cell(value: object, float_format: str) -> str:
 def table_html(df: pd.DataFrame, caption: str | None = None, float_format: str = "{:.2f}") -> Html:
     """A plain escaped table; the index is shown only when it carries meaning (not a RangeIndex)."""
     show_index = not isinstance(df.index, pd.RangeIndex)
-    head = ([escape(df.index.name or "")] if show_index else []) + [escape(c) for c in df.columns]
+    names = ([df.index.name or ""] if show_index else []) + list(df.columns)
+    head = [escape(n).replace("_", "_<wbr>") for n in names]  # long snake_case headers may wrap
     rows = []
     for key, values in zip(df.index, df.itertuples(index=False), strict=True):
         label = [f"<th>{escape(key)}</th>"] if show_index else []
@@ -96,11 +122,11 @@ def table_html(df: pd.DataFrame, caption: str | None = None, float_format: str =
         rows.append("<tr>" + "".join(label + cells) + "</tr>")
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return Html(
-        f'<table class="data">{cap}<thead><tr>'
+        f'<div class="scroll"><table class="data">{cap}<thead><tr>'
         + "".join(f"<th>{h}</th>" for h in head)
         + "</tr></thead><tbody>"
         + "".join(rows)
-        + "</tbody></table>"
+        + "</tbody></table></div>"
     )
 
 

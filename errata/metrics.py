@@ -21,7 +21,7 @@ MLA_CORRECT = {
 }  # fmt: skip
 ERRORS = ERROR_TYPES[1:]
 REMAINING = ERROR_TYPES[3:]
-_OK = np.array([[t in ok for t in ERROR_TYPES] for ok in MLA_CORRECT.values()]).T  # (types, variants)
+MLA_OK = np.array([[t in ok for t in ERROR_TYPES] for ok in MLA_CORRECT.values()]).T  # (types, variants)
 
 
 def block(counts: np.ndarray, imagenet_m_codes: np.ndarray) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def block(counts: np.ndarray, imagenet_m_codes: np.ndarray) -> dict[str, Any]:
     }
     n = counts.sum(axis=1)
     present = n > 0
-    shares = ((counts[present] @ _OK) / n[present, None]).T.copy()  # a row per MLA variant
+    shares = ((counts[present] @ MLA_OK) / n[present, None]).T.copy()  # a row per MLA variant
     means = shares.mean(axis=1).tolist() if present.any() else [float("nan")] * len(MLA_CORRECT)
     out |= {name: 100 * mean for name, mean in zip(MLA_CORRECT, means, strict=True)}
     out["counts"] = {t: per_type[CODE[t]] for t in ERROR_TYPES}
@@ -46,7 +46,7 @@ def block(counts: np.ndarray, imagenet_m_codes: np.ndarray) -> dict[str, Any]:
         t: per_type[CODE[t]] / n_remaining if n_remaining else 0.0 for t in REMAINING
     }
     out["n_imagenet_m"] = int(len(imagenet_m_codes))
-    out["n_imagenet_m_errors"] = int((~_OK[imagenet_m_codes, 0]).sum())
+    out["n_imagenet_m_errors"] = int((~MLA_OK[imagenet_m_codes, 0]).sum())
     return out
 
 

@@ -1,5 +1,6 @@
-"""The `report` stage: figures (ours over the published 962 models), expert agreement, the most
-frequent confusions, and one self-contained HTML page that gathers them."""
+"""The `report` stage: figures (ours over the published 962 models), expert agreement, per-class
+results, the most frequent confusions with example files (and thumbnails where images are
+configured), ImageNet-M, and the provenance of it all, in one self-contained HTML page."""
 
 from __future__ import annotations
 
@@ -9,22 +10,44 @@ from typing import Any
 
 import pandas as pd
 
-from errata import confusions, figures, published, summarize
+from errata import (
+    confusions,
+    figures,
+    imagefolder,
+    model_files,
+    per_class,
+    provenance,
+    published,
+    summarize,
+    taxonomy,
+    thumbnails,
+    zoo,
+)
 from errata import html_report as h
 from errata.errors import ErrataError
 from errata.outputs import ERRORS_FILE
 
+N_CLASSES_SHOWN = 15
+N_THUMBNAILS = 6
+OOV_NOT_RUN = "FG-OOV test not run: 0 by construction"
+NON_PROTOTYPICAL = (
+    "non_prototypical: a lookup of the experts' 36 images, not a detector (near 0 by construction)"
+)
+
 SUMMARY_COLUMNS = {
     "model_dir_id": "model",
-    "training_data": "pre-training data",
-    "coverage": "coverage",
     "top1_val_acc": "top-1 %",
     "mla_all": "MLA %",
     "mla_all_minor_error": "MLA minor %",
     "mla_all_explainable_error": "MLA explainable %",
     "num_group_samples": "evaluated",
     "num_group_top1_errors": "top-1 errors",
-    **{col: etype for col, etype in summarize.COUNT_COLUMNS.items()},
+    **summarize.COUNT_COLUMNS,
+}
+IMAGENET_M_COLUMNS = {
+    "model_dir_id": "model",
+    "num_all_imagenet-m_samples": "ImageNet-M images evaluated",
+    "num_imagenet-m_errors": "ImageNet-M errors (MLA counts wrong)",
 }
 
 
@@ -43,25 +66,43 @@ def label_set_note(stats: pd.DataFrame) -> str:
     return f"ours: label set '{ours}'; published (grey): {published.LABEL_SET_SHORT}; not directly comparable"
 
 
+def figure_caveats(stats: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
+    """What every figure must say about itself (lines under it), and per error-type panel."""
+    lines = [label_set_note(stats)]
+    panels = {
+        "non_prototypical": "a lookup of the experts' 36 images,\nnot a detector: near 0 by construction"
+    }
+    if not stats["oov_test_run"].any():
+        lines.append(OOV_NOT_RUN + " (no error is fine_grained_oov)")
+        panels["fine_grained_oov"] = OOV_NOT_RUN.replace(": ", ":\n")
+    lines.append(NON_PROTOTYPICAL)
+    return lines, panels
+
+
 def make_figures(stats: dict[str, pd.DataFrame], agreement_dir: Path, out: Path) -> dict[str, Path]:
     """Every figure as PNG + SVG under `out`; returns the PNG of each by a short key."""
-    note = label_set_note(stats["all"])
+    lines, panels = figure_caveats(stats["all"])
     pngs: dict[str, Path] = {}
     pngs["top1_vs_mla"] = figures.top1_vs_mla(
-        stats["all"], published.stats("all"), out / "top1_vs_mla", note
+        stats["all"], published.stats("all"), out / "top1_vs_mla", lines[:1]
     )[0]
-    pngs["stacked_bars"] = figures.stacked_bars(stats["all"], out / "error_types_per_model")[0]
+    pngs["stacked_bars"] = figures.stacked_bars(stats["all"], out / "error_types_per_model", lines[1:])[0]
     for table in summarize.TABLES:
         pngs[f"portion_{table}"] = figures.portion_vs_mla(
-            stats[table], published.stats(table), table, out / f"portion_vs_mla_{table}", note
+            stats[table], published.stats(table), table, out / f"portion_vs_mla_{table}", lines, panels
         )[0]
+    label_set = json.loads((Path(agreement_dir) / "agreement.json").read_text())["label_set"]
+    note = [
+        f"pairs whose image is not problematic under label set '{label_set}'; "
+        "the experts had no model-failure category (their severe errors are Major)"
+    ]
     for csv in sorted(Path(agreement_dir).glob("*_category.csv")) + sorted(
         Path(agreement_dir).glob("*_severity.csv")
     ):
         model, kind = csv.stem.rsplit("_", 1)
         title = f"{model}: expert {kind} x automated error type"
         pngs[csv.stem] = figures.agreement_heatmap(
-            pd.read_csv(csv, index_col=0), title, out / f"agreement_{csv.stem}"
+            pd.read_csv(csv, index_col=0), title, out / f"agreement_{csv.stem}", note
         )[0]
     return pngs
 
@@ -71,9 +112,120 @@ def _summary_table(stats: pd.DataFrame) -> h.Html:
     return h.table_html(df, caption="Per model, non-problematic images (error-type columns are counts)")
 
 
+def model_source(summary: dict[str, Any]) -> str:
+    """Where a classified model's predictions came from, in the params' words."""
+    path = Path(summary["predictions"])
+    if path.is_relative_to(model_files.INFERENCE_DIR):
+        return "predict.models (run on images.val)"
+    if summary["model"] in zoo.models():
+        meta = zoo.models()[summary["model"]]
+        return f"import.models: {meta['name']} ({meta['reference']})"
+    return f"import.files: {path}"
+
+
+def models_section(summaries: list[dict[str, Any]], stats: pd.DataFrame) -> h.Section:
+    """One row per classified model: where it came from (the summaries) and its stats row's metadata."""
+    counts = pd.DataFrame(
+        {
+            "model": [s["model"] for s in summaries],
+            "predictions from": [model_source(s) for s in summaries],
+            "images predicted": [s["n_predicted"] for s in summaries],
+            "evaluated (non-problematic)": [s["n_evaluated"] for s in summaries],
+            "outside the evaluation set": [s["n_outside_evaluation_set"] for s in summaries],
+            "unreadable, skipped": [s["n_skipped_unreadable"] for s in summaries],
+        }
+    )
+    meta = stats[["model_dir_id", "training_data", "coverage", "label_set", "oov_gate"]].rename(
+        columns={
+            "model_dir_id": "model",
+            "training_data": "pre-training data",
+            "label_set": "label set",
+            "oov_gate": "FG-OOV gate",
+        }
+    )
+    rows = counts.merge(meta, on="model", how="left")
+    first = ["model", "predictions from", "pre-training data", "coverage", "label set"]
+    rows = rows[[*first, *counts.columns[2:], "FG-OOV gate"]]
+    return h.Section(
+        "Models classified",
+        [
+            h.paragraph(
+                f"Every model the pipeline classified ({len(summaries)}): the public zoo "
+                "(import.models), models run on your images (predict.models) and your own predictions "
+                "files (import.files, in predictions/)."
+            ),
+            h.table_html(rows),
+        ],
+    )
+
+
+def provenance_section(
+    summaries: list[dict[str, Any]], params_path: Path | None, oov_report: Path | None
+) -> h.Section:
+    info = provenance.describe(params_path)
+    facts = {
+        "errata version": info["errata version"],
+        "git commit (at build time)": info["git commit"],
+        "report built": info["built"],
+        "label set": ", ".join(sorted({s["label_set"] for s in summaries})),
+    }
+    blocks = [h.table_html(pd.DataFrame({"value": facts}).rename_axis("what"))]
+    if info["params"] is not None:
+        shown = {k: _param_text(v) for k, v in info["params"].items()}
+        blocks.append(
+            h.table_html(
+                pd.DataFrame({"value": shown}).rename_axis("parameter"),
+                caption=f"{params_path}: every parameter that changes a result",
+            )
+        )
+    else:
+        blocks.append(h.paragraph("Built outside the pipeline: no params.yaml was given."))
+    blocks.append(h.table_html(_gates(summaries, oov_report), caption="The cascade's tests, as run"))
+    return h.Section("Provenance: what was run, with what", blocks)
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) if value else "(none)"
+    return str(value)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _gates(summaries: list[dict[str, Any]], oov_report: Path | None) -> pd.DataFrame:
+    """Each cascade test with what it ran on, from the outputs the classified models name."""
+    first = summaries[0]
+    coverage = _read_json(Path(first["taxonomy"]) / taxonomy.COVERAGE) or {}
+    cooc = _read_json(Path(first["cooccurrence"] or first["taxonomy"]) / taxonomy.COOC_REPORT)
+    oov = _read_json(oov_report) if oov_report else None
+    oov_notes = sorted({s["notes"][0] for s in summaries})
+    if oov and not oov.get("run", True):
+        oov_notes.append(f"why: {oov['reason']}")
+    rows = {
+        "overlapping_classes": f"{coverage.get('n_overlapping_pairs', '?')} overlapping class pairs",
+        "multi_label": f"label set {first['label_set']}",
+        "fine_grained": (
+            f"{coverage.get('n_definitions', '?')} superclasses, "
+            f"{coverage.get('n_pairs_sharing', '?')} class pairs sharing one"
+        ),
+        "fine_grained_oov": "; ".join(oov_notes),
+        "spurious_correlation": (
+            f"{cooc['n_common_pairs']} common co-occurrence pairs (at least {cooc['effective_min_count']} "
+            f"co-occurrences: {cooc['min_count']} per {cooc['per_images']} images, scaled; images "
+            f"{cooc['images']}, {cooc['n_images_counted']} images counted)"
+            if cooc
+            else "co-occurrence pairs: not recorded"
+        ),
+        "non_prototypical": f"lookup of {coverage.get('n_non_prototypical_files', '?')} expert images",
+    }
+    return pd.DataFrame({"test": list(rows), "as run": list(rows.values())})
+
+
 def _agreement_section(agreement_dir: Path, pngs: dict[str, Path]) -> h.Section:
     report = json.loads((Path(agreement_dir) / "agreement.json").read_text())
-    rates = pd.DataFrame(report["models"]).T
+    rates = pd.DataFrame.from_dict(report["models"], orient="index")  # keeps the counts integers
     blocks = [
         h.paragraph(
             f"The cascade run on exactly the (file, prediction) pairs the experts of Vasudevan et al. "
@@ -92,17 +244,103 @@ def _agreement_section(agreement_dir: Path, pngs: dict[str, Path]) -> h.Section:
     return h.Section("Agreement with the experts", blocks)
 
 
-def _confusion_section(classified: Path, stats: pd.DataFrame) -> h.Section:
-    full = stats.loc[stats["coverage"] != "mistakes", "model_dir_id"]
-    counts = confusions.count(Path(classified) / m / ERRORS_FILE for m in full)
-    blocks = [h.paragraph(f"Summed over the models with full coverage: {', '.join(full)}.")]
-    for etype in figures.ERRORS:
-        table = confusions.top_confusions(counts, etype)
-        if not table.empty:
-            blocks.append(
-                h.table_html(table, caption=f"{etype}: most frequent confusions", float_format="{:.0f}")
-            )
-    return h.Section("Most frequent confusions per error type", blocks)
+def _not_mistakes_only(stats: pd.DataFrame) -> list[str]:
+    """Every model but the mistakes-only ones (whose errors are not a sample of their predictions)."""
+    return stats.loc[stats["coverage"] != "mistakes", "model_dir_id"].tolist()
+
+
+def per_class_section(classified: Path, stats: pd.DataFrame) -> h.Section:
+    full = _not_mistakes_only(stats)
+    table = per_class.across_models(Path(classified) / m / ERRORS_FILE for m in full)
+    columns = {"class": "class", "name": "name", "images": "images per model", "mla": "MLA %"}
+    columns |= {t: t for t in figures.ERRORS}
+    shown = {
+        "lowest MLA": per_class.worst(table, "mla", N_CLASSES_SHOWN),
+        "most model failures": per_class.worst(table, "model_failure", N_CLASSES_SHOWN, ascending=False),
+    }
+    blocks = [
+        h.paragraph(
+            "MLA per class is the share of the class's evaluated images that MLA counts right, averaged "
+            f"over the {len(full)} models that are not mistakes-only ({', '.join(full)}); error-type "
+            "columns are counts summed over those models."
+        )
+    ]
+    for what, df in shown.items():
+        df = df[list(columns)].rename(columns=columns).astype({"images per model": int}, errors="ignore")
+        blocks.append(h.table_html(df, caption=f"The {N_CLASSES_SHOWN} classes with the {what}"))
+    return h.Section("Per class", blocks)
+
+
+def confusion_section(classified: Path, stats: pd.DataFrame, images: Path | None) -> h.Section:
+    full = _not_mistakes_only(stats)
+    paths = [Path(classified) / m / ERRORS_FILE for m in full]
+    counts = confusions.count(paths)
+    tops = {e: confusions.top_confusions(counts, e) for e in figures.ERRORS}
+    tops = confusions.with_examples({e: t for e, t in tops.items() if not t.empty}, paths)
+    found, why_not = _images(images, [f for t in tops.values() for f in _first_examples(t)])
+    blocks = [
+        h.paragraph(
+            f"Summed over the models that are not mistakes-only: {', '.join(full)}. Examples are validation "
+            "files in which one of them made that confusion."
+        ),
+    ]
+    if why_not:
+        blocks.append(h.paragraph(f"No thumbnails: {why_not}."))
+    for etype, table in tops.items():
+        blocks.append(
+            h.table_html(table, caption=f"{etype}: most frequent confusions", float_format="{:.0f}")
+        )
+        thumbs = [
+            (jpeg, f"{r.label} ({r.target}) → {r.prediction} ({r.top1})", f)
+            for r, f in zip(table.itertuples(), _first_examples(table), strict=True)
+            if f in found and (jpeg := thumbnails.thumbnail(found[f])) is not None
+        ][:N_THUMBNAILS]
+        if thumbs:
+            blocks.append(h.thumbnails_html(thumbs))
+    return h.Section("Most frequent confusions per error type, with examples", blocks)
+
+
+def _first_examples(table: pd.DataFrame) -> list[str]:
+    return [e.split(", ")[0] for e in table["examples"]]
+
+
+def _images(images: Path | None, files: list[str]) -> tuple[dict[str, Path], str | None]:
+    """The example files found under `images` (images.val), or why there are none."""
+    if images is None:
+        return {}, "no images folder was given (images.val)"
+    reason = imagefolder.absent(images)
+    if reason:
+        return {}, f"{reason}; set images.val to an ImageNet validation folder to see the example errors"
+    found = thumbnails.find(images, files)
+    return found, None if found else f"none of the example files is in {images} (images.val)"
+
+
+def imagenet_m_section(stats: pd.DataFrame) -> h.Section:
+    has_m = stats["num_all_imagenet-m_samples"].notna()
+    if not has_m.any():
+        sets = ", ".join(sorted(set(stats["label_set"])))
+        return h.Section(
+            "ImageNet-M",
+            [
+                h.paragraph(
+                    f"No ImageNet-M numbers: label set '{sets}' does not list the 68 ImageNet-M images "
+                    "(Vasudevan et al. 2022); only the multi-label set does (labels.set: "
+                    "multilabel:labels/human_accuracy_v3.0.0.json)."
+                )
+            ],
+        )
+    df = stats.loc[has_m, list(IMAGENET_M_COLUMNS)].rename(columns=IMAGENET_M_COLUMNS)
+    df = df.astype({c: int for c in list(IMAGENET_M_COLUMNS.values())[1:]})
+    return h.Section(
+        "ImageNet-M",
+        [
+            h.paragraph(
+                "ImageNet-M: the 68 validation images of Vasudevan et al. 2022 that strong models still "
+                "get wrong; an error here is an evaluated ImageNet-M image whose verdict MLA counts wrong."
+            ),
+            h.table_html(df),
+        ],
+    )
 
 
 def not_run(stats: pd.DataFrame) -> list[str]:
@@ -133,9 +371,19 @@ def not_run(stats: pd.DataFrame) -> list[str]:
     return notes
 
 
-def build(stats_dir: Path, classified: Path, agreement_dir: Path, out_dir: Path) -> dict[str, Any]:
-    """Write figures under OUT/figures and OUT/index.html."""
+def build(
+    stats_dir: Path,
+    classified: Path,
+    agreement_dir: Path,
+    out_dir: Path,
+    params_path: Path | None = None,
+    oov_report: Path | None = None,
+) -> dict[str, Any]:
+    """Write figures under OUT/figures and OUT/index.html. `params_path` (the pipeline's params.yaml)
+    gives the provenance and images.val (for thumbnails); `oov_report` why FG-OOV did (not) run."""
     stats = read_stats(stats_dir)
+    summaries = summarize.read_summaries(classified)
+    images = provenance.result_params(params_path)["images.val"] if params_path else None
     pngs = make_figures(stats, agreement_dir, Path(out_dir) / "figures")
     figure_blocks = [h.image_html(pngs["top1_vs_mla"], "top-1 vs multi-label accuracy")]
     figure_blocks.append(h.image_html(pngs["stacked_bars"], "error types per model"))
@@ -145,9 +393,13 @@ def build(stats_dir: Path, classified: Path, agreement_dir: Path, out_dir: Path)
     sections = [
         h.Section("Summary", [_summary_table(stats["all"])]),
         h.Section("What was not run, and caveats", [h.note_list(not_run(stats["all"]))]),
+        provenance_section(summaries, params_path, oov_report),
+        models_section(summaries, stats["all"]),
         h.Section("Figures", figure_blocks),
+        per_class_section(classified, stats["all"]),
+        confusion_section(classified, stats["all"], Path(images) if images else None),
+        imagenet_m_section(stats["all"]),
         _agreement_section(agreement_dir, pngs),
-        _confusion_section(classified, stats["all"]),
     ]
     page = h.build_html("errata: the remaining errors of ImageNet classifiers", sections)
     urls = h.find_external_urls(page)

@@ -11,7 +11,12 @@ sys.exit(
         "report",
         lambda: print(
             report.build(
-                Path("reports/stats"), Path("data/classified"), Path("reports/agreement"), Path("reports")
+                Path("reports/stats"),
+                Path("data/classified"),
+                Path("reports/agreement"),
+                Path("reports"),
+                params_path=Path("params.yaml"),
+                oov_report=Path("data/oov/oov.json"),
             )
         ),
     )

@@ -184,16 +184,26 @@ def test_stacked_bars_widths_are_the_portions(drawn):
 
 
 def test_agreement_heatmap_prints_each_cell_where_it_belongs(drawn):
+    """Rows are normalised to the share of that expert verdict's pairs (colour and percentage), and
+    each cell also prints its count as an integer; a colour bar and both axis titles say so."""
     table = pd.DataFrame([[5, 1], [0, 7]], index=["Minor", "Major"], columns=["multi_label", "model_failure"])
-    figures.agreement_heatmap(table, "vit3b: expert severity x automated error type", Path("unused"))
-    ax = drawn[0].axes[0]
+    table.index.name = "severity"
+    figures.agreement_heatmap(
+        table, "vit3b: expert severity x automated error type", Path("unused"), "a caveat"
+    )
+    ax, bar = drawn[0].axes
     assert [t.get_text() for t in ax.get_xticklabels()] == ["multi_label", "model_failure"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Minor", "Major"]
     cells = {
         (round(t.get_position()[1] - 0.5), round(t.get_position()[0] - 0.5)): t.get_text() for t in ax.texts
     }
-    assert cells == {(0, 0): "5", (0, 1): "1", (1, 0): "0", (1, 1): "7"}
-    assert ax.get_title() == "vit3b: expert severity x automated error type"
+    assert cells == {(0, 0): "83%\n(5)", (0, 1): "17%\n(1)", (1, 0): "0%\n(0)", (1, 1): "100%\n(7)"}
+    colours = ax.collections[0].get_array().ravel()
+    assert colours.tolist() == pytest.approx([5 / 6, 1 / 6, 0, 1])
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("automated error type (errata)", "expert severity")
+    assert bar.get_ylabel() == "share of the row's pairs" and bar.get_ylim() == (0, 1)
+    assert ax.get_title().startswith("vit3b: expert severity x automated error type\n")
+    assert "a caveat" in [t.get_text() for t in drawn[0].texts]
 
 
 def test_many_models_stay_readable(drawn, published):

@@ -140,7 +140,7 @@ ALL = {
         ("errata/imagenet.py", ALL),
         ("errata/labelsets.py", {"prepare", "cooccurrence", "classify", "agreement", "oov"}),
         ("errata/inference/runner.py", {PREDICT}),
-        ("errata/modelspec.py", {PREDICT, "classify", "oov"}),
+        ("errata/modelspec.py", {PREDICT, "classify", "oov", "report"}),
         ("errata/cascade.py", {"classify", "agreement", "report", "oov"}),
         ("errata/proposals.py", {"oov_prompts", "oov", "classify"}),
         ("errata/oov/embed.py", {"oov_embed", "oov_prompts"}),
@@ -153,6 +153,7 @@ ALL = {
             ALL - {"prepare", "import", PREDICT, "summarize", "oov_embed"},
         ),
         ("stages/classify.py", {"classify"}),
+        ("predictions/README.md", {"oov", "classify"}),  # your own predictions files (import.files)
     ],
 )
 def test_editing_an_input_marks_the_stages_that_read_it(reproduced, path, stages):
@@ -167,12 +168,12 @@ def test_editing_an_input_marks_the_stages_that_read_it(reproduced, path, stages
 
 
 @pytest.mark.slow
-def test_editing_an_image_reruns_inference_only(reproduced, val_folder):
+def test_editing_an_image_reruns_inference_and_the_reports_thumbnails_only(reproduced, val_folder):
     image = val_folder / imagenet.val_file_name(0)
     original = image.read_bytes()
     try:
         image.write_bytes(original + b"\0")
-        assert _changed_stages(reproduced) == {PREDICT, "oov_embed"}
+        assert _changed_stages(reproduced) == {PREDICT, "oov_embed", "report"}
     finally:
         image.write_bytes(original)
 
@@ -195,7 +196,7 @@ def test_adding_a_model_adds_its_predict_stage_and_reclassifies(reproduced):
     params["predict"]["models"].append("test_vit.r160_in1k")
     try:
         params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-        assert _changed_stages(reproduced) == {"predict@test_vit.r160_in1k", "oov", "classify"}
+        assert _changed_stages(reproduced) == {"predict@test_vit.r160_in1k", "oov", "classify", "report"}
     finally:
         params_file.write_text(original)
     summary = json.loads((reproduced / "data/classified" / PREDICTED / "summary.json").read_text())

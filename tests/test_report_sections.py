@@ -1,0 +1,416 @@
+"""The report's sections for a paper reader (provenance, models, per class, confusions with examples
+and thumbnails, ImageNet-M) checked against the errors and stats tables, computed independently here."""
+
+import html
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from matplotlib.transforms import Bbox
+from PIL import Image
+
+from errata import (
+    __version__,
+    agreement,
+    cascade,
+    figures,
+    imagenet,
+    labelsets,
+    model_files,
+    outputs,
+    predictions,
+    provenance,
+    report,
+    summarize,
+    taxonomy,
+    zoo,
+)
+from errata import html_report as h
+from errata.cli import main
+from errata.errors import ErrataError
+from errata.summarize import COUNT_COLUMNS
+
+REPO = Path(__file__).resolve().parents[1]
+FULL = ["mine", "resnet50.imagenetx", "vit.imagenetx"]  # all but the mistakes-only model
+N_OWN = 30_000  # images the user's own file predicts
+
+
+def rows_of(page: str, caption: str) -> list[list[str]]:
+    """The body rows (cell texts) of the table with this caption."""
+    table = re.search(rf"<caption>{re.escape(html.escape(caption))}</caption>(.*?)</table>", page, re.S)
+    assert table, caption
+    body = table.group(1).split("<tbody>")[1]
+    return [
+        [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r)]
+        for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def header_of(page: str, caption: str) -> list[str]:
+    table = re.search(rf"<caption>{re.escape(html.escape(caption))}</caption>(.*?)</thead>", page, re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<th>(.*?)</th>", table.group(1))]
+
+
+def section_of(page: str, heading: str) -> str:
+    return re.search(rf"<h2>{re.escape(html.escape(heading))}</h2>(.*?)</section>", page, re.S).group(1)
+
+
+def write_params(path: Path, images: Path, own: Path) -> dict:
+    """The repository's params.yaml with values that differ from the defaults where harmless here."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["images"]["val"] = str(images)
+    params["import"]["files"] = [str(own)]
+    params["predict"]["clip_templates"] = "simple"
+    params["oov"]["gate"] = "none"
+    path.write_text(yaml.safe_dump(params))
+    return params
+
+
+@pytest.fixture(scope="module")
+def built(public_data, tmp_path_factory):
+    """Two zoo models, one mistakes-only, and a user's own CSV over part of the images; the report
+    built with a params file whose images.val holds no images."""
+    root = tmp_path_factory.mktemp("sections")
+    assert main(["taxonomy", "--out", str(root / "tax")]) == 0
+    preds = zoo.import_models(["resnet50.imagenetx", "vit.imagenetx", "vit_3b.experts"], root / "preds")
+    ours = predictions.read(preds[1])
+    own = root / "predictions" / "mine.csv"
+    own.parent.mkdir()
+    pd.DataFrame({"file_name": ours.file_names[:N_OWN], "top1": ours.topk[:N_OWN, 0]}).to_csv(
+        own, index=False
+    )
+    args = ["classify", "--predictions", *map(str, preds), str(own), "--out", str(root / "classified")]
+    assert main([*args, "--taxonomy", str(root / "tax")]) == 0
+    summarize.write(root / "classified", root / "stats", root / "metrics.json")
+    tax = taxonomy.load(root / "tax")
+    agreement.write(cascade.EvalArrays.build(labelsets.build("real"), tax), tax, "real", root / "agreement")
+    (root / "empty").mkdir()
+    write_params(root / "params.yaml", root / "empty", own)
+    report.build(
+        root / "stats",
+        root / "classified",
+        root / "agreement",
+        root / "out",
+        params_path=root / "params.yaml",
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def page(built) -> str:
+    return (built / "out" / "index.html").read_text()
+
+
+@pytest.mark.slow
+def test_provenance_shows_the_params_used(built, page):
+    params = yaml.safe_load((built / "params.yaml").read_text())
+    shown = dict(rows_of(page, f"{built / 'params.yaml'}: every parameter that changes a result"))
+    assert list(shown) == list(provenance.RESULT_PARAMS)
+    assert shown["predict.clip_templates"] == "simple" and shown["oov.gate"] == "none"
+    assert shown["import.files"] == str(built / "predictions" / "mine.csv")
+    assert shown["import.models"] == ", ".join(params["import"]["models"])
+    assert shown["cooccurrence.min_count"] == str(params["cooccurrence"]["min_count"])
+    section = section_of(page, "Provenance: what was run, with what")
+    facts = dict(re.findall(r"<tr><th>([^<]*)</th><td>([^<]*)</td></tr>", section))
+    assert facts["errata version"] == __version__ and facts["label set"] == "real"
+    commit = facts["git commit (at build time)"]
+    assert re.fullmatch(r"[0-9a-f]{40}( \+ uncommitted changes)?|not a git checkout", commit)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", facts["report built"])
+
+
+@pytest.mark.slow
+def test_gates_say_what_ran_from_the_taxonomy_outputs(built, page):
+    gates = dict(rows_of(page, "The cascade's tests, as run"))
+    cov = pd.read_json(built / "tax" / taxonomy.COVERAGE, typ="series")
+    cooc = pd.read_json(built / "tax" / taxonomy.COOC_REPORT, typ="series")
+    fine = f"{cov['n_definitions']} superclasses, {cov['n_pairs_sharing']} class pairs sharing one"
+    assert gates["fine_grained"] == fine
+    spurious = (
+        f"{cooc['n_common_pairs']} common co-occurrence pairs (at least {cooc['effective_min_count']} "
+        f"co-occurrences: {cooc['min_count']} per {cooc['per_images']} images, scaled; "
+        f"images {cooc['images']}, {cooc['n_images_counted']} images counted)"
+    )
+    assert gates["spurious_correlation"] == spurious
+    assert (cooc["n_images_counted"], cooc["effective_min_count"]) == (50_000, 3)
+    assert gates["overlapping_classes"] == f"{cov['n_overlapping_pairs']} overlapping class pairs"
+    assert "out-of-vocabulary test was not run" in gates["fine_grained_oov"]
+
+
+@pytest.mark.slow
+def test_every_classified_model_is_listed_with_where_it_came_from(built, page):
+    rows = {r[0]: r for r in rows_of_section(page, "Models classified")}
+    assert sorted(rows) == sorted([*FULL, "vit_3b.experts"])
+    assert rows["mine"][1] == f"import.files: {built / 'predictions' / 'mine.csv'}"
+    stats = pd.read_csv(built / "stats" / "all.csv").set_index("model_dir_id")
+    assert rows["mine"][3:7] == ["user", "real", str(N_OWN), str(stats.loc["mine", "num_group_samples"])]
+    assert 0 < stats.loc["mine", "num_group_samples"] < stats.loc["vit.imagenetx", "num_group_samples"]
+    assert rows["resnet50.imagenetx"][1].startswith("import.models: ResNet50 (ImageNet-X)")
+    assert rows["vit.imagenetx"][5] == "50000" and rows["vit_3b.experts"][3] == "mistakes"
+    assert set(stats.index) == set(rows)  # the own model reaches the stats, and so the summary table
+
+
+def rows_of_section(page: str, heading: str) -> list[list[str]]:
+    body = section_of(page, heading).split("<tbody>")[1]
+    return [
+        [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r)]
+        for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def independent_per_class(classified: Path) -> pd.DataFrame:
+    """Per class: mean over models of the share of evaluated images counted right, and model failures."""
+    ok = ["correct", "overlapping_classes", "multi_label"]
+    per_model = []
+    for m in FULL:
+        e = outputs.read_errors(classified / m / outputs.ERRORS_FILE)
+        e = e[~e["problematic"]]
+        per_model.append(
+            e.assign(ok=e["error_type"].isin(ok), failure=e["error_type"] == "model_failure")
+            .groupby("target")
+            .agg(share=("ok", "mean"), failures=("failure", "sum"))
+        )
+    both = pd.concat(per_model)
+    by_class = both.groupby(level=0)
+    return pd.DataFrame({"mla": 100 * by_class["share"].mean(), "failures": by_class["failures"].sum()})
+
+
+@pytest.mark.slow
+def test_per_class_tables_hold_the_independently_counted_mla_and_failures(built, page):
+    expected = independent_per_class(built / "classified")
+    n = report.N_CLASSES_SHOWN
+    lowest = rows_of(page, f"The {n} classes with the lowest MLA")
+    most = rows_of(page, f"The {n} classes with the most model failures")
+    head = header_of(page, f"The {n} classes with the lowest MLA")
+    assert head[:4] == ["class", "name", "images per model", "MLA %"] and head[-1] == "model_failure"
+    shown = [int(r[0]) for r in lowest]
+    assert [r[3] for r in lowest] == [f"{v:.2f}" for v in expected.loc[shown, "mla"]]
+    assert expected.loc[shown, "mla"].max() <= expected.drop(index=shown)["mla"].min() + 1e-9  # the n lowest
+    assert expected.loc[shown, "mla"].is_monotonic_increasing
+    want_most = expected.reset_index().sort_values(["failures", "target"], ascending=[False, True]).head(n)
+    assert [int(r[0]) for r in most] == want_most["target"].tolist()
+    assert [int(r[-1]) for r in most] == want_most["failures"].tolist()
+    assert [r[1] for r in most] == [imagenet.class_names()[int(r[0])] for r in most]
+
+
+@pytest.mark.slow
+def test_confusion_examples_are_that_confusion_in_an_errors_table(built, page):
+    tables = {m: outputs.read_errors(built / "classified" / m / outputs.ERRORS_FILE) for m in FULL}
+    everything = pd.concat(tables.values())
+    checked = 0
+    for etype in figures.ERRORS:
+        caption = f"{etype}: most frequent confusions"
+        if html.escape(caption) not in page:
+            assert (everything["error_type"] == etype).sum() == 0, etype
+            continue
+        head = header_of(page, caption)
+        assert head == ["target", "label", "top1", "prediction", "count", "examples"]
+        of_type = everything[everything["error_type"] == etype]
+        counts = of_type.groupby(["target", "top1"]).size()
+        for target, label, top1, prediction, count, examples in rows_of(page, caption):
+            assert counts[int(target), int(top1)] == int(count), (etype, target, top1)
+            assert (label, prediction) == (
+                imagenet.class_names()[int(target)],
+                imagenet.class_names()[int(top1)],
+            )
+            for name in examples.split(", "):
+                hit = of_type[(of_type["file_name"] == name)]
+                assert ((hit["target"] == int(target)) & (hit["top1"] == int(top1))).any(), (etype, name)
+                checked += 1
+        assert int(rows_of(page, caption)[0][4]) == counts.max()
+    assert checked > 50
+    assert "No thumbnails: no ImageNet validation images in" in page
+
+
+@pytest.mark.slow
+def test_thumbnails_of_example_errors_where_images_are_configured(built, tmp_path):
+    stats = pd.read_csv(built / "stats" / "all.csv")
+    bare = report.confusion_section(built / "classified", stats, None)
+    text = "".join(bare.blocks)
+    assert "No thumbnails: no images folder was given" in text
+    firsts = re.findall(r"<td>(ILSVRC2012_val_\d{8}\.JPEG)", text)
+    assert firsts
+    rng = np.random.default_rng(0)
+    for name in firsts[1:]:
+        Image.fromarray(rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)).save(tmp_path / name, "JPEG")
+    (tmp_path / firsts[0]).write_bytes(b"not a JPEG")  # unreadable: left out, the rest still shown
+    with_images = "".join(report.confusion_section(built / "classified", stats, tmp_path).blocks)
+    captions = [
+        html.unescape(re.sub(r"<[^>]+>", " ", c))
+        for c in re.findall(r"<figcaption>(.*?)</figcaption>", with_images)
+    ]
+    assert "No thumbnails" not in with_images and captions
+    assert not any(firsts[0] in c for c in captions)
+    names = imagenet.class_names()
+    mf = rows_of("<section>" + with_images, "model_failure: most frequent confusions")
+    first_mf = mf[0][5].split(", ")[0]
+    target, top1 = int(mf[0][0]), int(mf[0][2])
+    assert f"{names[target]} ({target}) → {names[top1]} ({top1})  {first_mf} " in captions
+    elsewhere = tmp_path / "elsewhere"  # an image folder without any of the example files
+    elsewhere.mkdir()
+    Image.fromarray(rng.integers(0, 256, (9, 9, 3), dtype=np.uint8)).save(
+        elsewhere / imagenet.val_file_name(49_999)
+    )
+    none = html.unescape("".join(report.confusion_section(built / "classified", stats, elsewhere).blocks))
+    assert f"No thumbnails: none of the example files is in {elsewhere} (images.val)." in none
+    for block in re.findall(r'<div class="thumbs">(.*?)</div>', with_images):
+        assert 0 < block.count('<figure class="thumb">') <= report.N_THUMBNAILS
+        assert block.count("data:image/jpeg;base64,") == block.count('<figure class="thumb">')
+
+
+def test_imagenet_m_numbers_or_why_not():
+    stats = pd.DataFrame(
+        {
+            "model_dir_id": ["a", "b"],
+            "label_set": ["real", "real"],
+            "num_all_imagenet-m_samples": [np.nan, np.nan],
+            "num_imagenet-m_errors": [np.nan, np.nan],
+        }
+    )
+    text = "".join(report.imagenet_m_section(stats).blocks)
+    assert "No ImageNet-M numbers: label set &#x27;real&#x27; does not list the 68 ImageNet-M images" in text
+    counts = {"num_all_imagenet-m_samples": [68.0, 60.0], "num_imagenet-m_errors": [9.0, 17.0]}
+    m = stats.assign(label_set="multilabel:labels/h.json", **counts)
+    page = "".join(report.imagenet_m_section(m).blocks)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)[1:]]
+    assert rows == [["a", "68", "9"], ["b", "60", "17"]]
+
+
+def test_report_stage_declares_exactly_the_result_params():
+    stage = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["report"]
+    assert stage["params"] == list(provenance.RESULT_PARAMS)
+    assert set(provenance.result_params(REPO / "params.yaml")) == set(provenance.RESULT_PARAMS)
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    for key in provenance.RESULT_PARAMS:  # dvc refuses a declared param that params.yaml lacks
+        section, _, name = key.partition(".")
+        assert name in params[section], key
+
+
+def test_git_commit_outside_a_checkout(tmp_path):
+    assert provenance.git_commit(tmp_path) == provenance.NOT_GIT
+
+
+def test_own_predictions_files_join_the_pipelines_models(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "predictions").mkdir()
+    params = {
+        "import": {"models": ["resnet50.imagenetx"], "files": ["predictions/mine.csv"]},
+        "predict": {"models": []},
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert model_files.prediction_files() == [
+        model_files.PREDICTIONS_DIR / "resnet50.imagenetx.npz",
+        Path("predictions/mine.csv"),
+    ]
+    params["import"]["files"] = ["elsewhere/mine.csv"]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(ErrataError, match="elsewhere/mine.csv is outside predictions/"):
+        model_files.prediction_files()
+
+
+def test_model_source_names_the_param_that_brought_the_model():
+    source = report.model_source
+    assert source({"model": "x", "predictions": "data/inference/timm/x.npz"}).startswith("predict.models")
+    assert source({"model": "x", "predictions": "predictions/x.csv"}) == "import.files: predictions/x.csv"
+    zoo_model = {"model": "resnet50.imagenetx", "predictions": "data/predictions/resnet50.imagenetx.npz"}
+    assert source(zoo_model) == "import.models: ResNet50 (ImageNet-X) (Idrissi et al. 2022, ImageNet-X)"
+
+
+def test_figure_caveats_say_what_was_not_run():
+    stats = pd.DataFrame({"label_set": ["real"], "oov_test_run": [False]})
+    lines, panels = report.figure_caveats(stats)
+    assert report.OOV_NOT_RUN + " (no error is fine_grained_oov)" in lines
+    assert set(panels) == {"fine_grained_oov", "non_prototypical"}
+    lines, panels = report.figure_caveats(stats.assign(oov_test_run=True))
+    assert set(panels) == {"non_prototypical"} and not any("FG-OOV" in line for line in lines)
+
+
+@pytest.fixture
+def drawn_figures(monkeypatch):
+    import matplotlib.pyplot as plt
+
+    figs = []
+    monkeypatch.setattr(figures, "save", lambda fig, out_stem: figs.append(fig) or [])
+    yield figs
+    plt.close("all")
+
+
+def models(n: int, mla: np.ndarray, seed: int) -> pd.DataFrame:
+    """A stats table of `n` models with these MLAs and random error-type counts."""
+    rng = np.random.default_rng(seed)
+    counts = pd.DataFrame(rng.integers(0, 500, (n, len(COUNT_COLUMNS))), columns=list(COUNT_COLUMNS))
+    return counts.assign(
+        model_dir_id=[f"m{i}" for i in range(n)],
+        training_data="ImageNet-1k",
+        num_group_top1_errors=counts.sum(axis=1),
+        mla_group=mla,
+        mla_all=mla,
+        top1_val_acc=mla - 10,
+        coverage="all",
+    )
+
+
+def crowded(n: int) -> pd.DataFrame:
+    """`n` models in three tight clumps, the case where numbers next to points collide."""
+    df = models(n, 80 + 5 * (np.arange(n) % 3) + 0.05 * np.arange(n), seed=5)
+    df[list(COUNT_COLUMNS)] = df[list(COUNT_COLUMNS)].iloc[0].to_numpy()  # same portions: one clump a panel
+    return df.assign(num_group_top1_errors=df[list(COUNT_COLUMNS)].sum(axis=1))
+
+
+def test_point_labels_do_not_overlap(drawn_figures):
+    published = models(30, np.linspace(60, 95, 30), seed=2)
+    figures.top1_vs_mla(crowded(11), published, Path("unused"), ["a caveat"])
+    panels = {"fine_grained_oov": "FG-OOV test not run:\n0 by construction"}
+    figures.portion_vs_mla(crowded(11), published, "all", Path("unused"), ["c"], panels)
+    for fig in drawn_figures:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            labels = [t for t in ax.texts if re.fullmatch(r"\d+(,\d+)*", t.get_text())]
+            numbers = sorted(int(n) for t in labels for n in t.get_text().split(","))
+            if not labels:
+                continue
+            assert numbers == list(range(1, 12)), ax.get_title()  # every model numbered once
+            boxes = [t.get_window_extent(renderer) for t in labels]
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1 :]:
+                    assert not a.overlaps(b), (ax.get_title(), a, b)
+            radius = figures.MARKER_PT / 2 * fig.dpi / 72 - 1  # our circles, less a pixel of antialiasing
+            ours = [c for c in ax.collections if c.get_sizes()[0] == figures.OUR_SIZE]
+            for x, y in ax.transData.transform([c.get_offsets()[0] for c in ours]):
+                marker = Bbox.from_extents(x - radius, y - radius, x + radius, y + radius)
+                assert not any(box.overlaps(marker) for box in boxes), ax.get_title()
+    oov = next(ax for ax in drawn_figures[1].axes if ax.get_title() == "fine_grained_oov")
+    assert "FG-OOV test not run:\n0 by construction" in [t.get_text() for t in oov.texts]
+    assert "a caveat" in [t.get_text() for t in drawn_figures[0].texts]
+
+
+def test_tables_let_long_headers_wrap_and_scroll_rather_than_overflow():
+    table = h.table_html(pd.DataFrame({"spurious_correlation": [1]}))
+    assert table.startswith('<div class="scroll">') and "spurious_<wbr>correlation" in table
+
+
+@pytest.mark.slow
+def test_imagenet_m_numbers_under_the_multilabel_set(public_data, tmp_path):
+    """End to end from a small multi-label file: 5 ImageNet-M images, 2 predicted right and 3 wrong
+    (a class far from the target, never an overlapping pair), so 3 ImageNet-M errors."""
+    index = imagenet.validation_index()
+    names = [imagenet.val_file_name(i) for i in range(20)]
+    targets = [int(index.loc[n, "target"]) for n in names]
+    annots = {n: {"correct": [imagenet.wnids()[t]]} for n, t in zip(names, targets, strict=True)}
+    labels = tmp_path / "human_accuracy.json"
+    labels.write_text(
+        json.dumps({"initial_annots": annots, "problematic_images": {}, "imagenet_m": names[:5]})
+    )
+    wrong = [(t + 500) % imagenet.NUM_CLASSES for t in targets]
+    top1 = targets[:2] + wrong[2:5] + targets[5:]
+    pd.DataFrame({"file_name": names, "top1": top1}).to_csv(tmp_path / "m.csv", index=False)
+    args = ["classify", "--labels", f"multilabel:{labels}", "--predictions", str(tmp_path / "m.csv")]
+    assert main([*args, "--out", str(tmp_path / "classified")]) == 0
+    stats = summarize.write(tmp_path / "classified", tmp_path / "stats", tmp_path / "metrics.json")["all"]
+    page = "".join(report.imagenet_m_section(stats).blocks)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)[1:]]
+    assert rows == [["m", "5", "3"]]
