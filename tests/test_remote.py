@@ -160,8 +160,8 @@ def ssh_server(tmp_path_factory):
     """Debian's sshd on a free localhost port, run as the current user with its own host key and
     config, admitting one generated key."""
     sshd = shutil.which("sshd") or shutil.which("sshd", path="/usr/sbin:/usr/local/sbin")
-    if sshd is None:
-        _unavailable("no sshd (apt-get install openssh-server)")
+    if sshd is None or shutil.which("ssh-keygen") is None:
+        _unavailable("no sshd or ssh-keygen (apt-get install openssh-server)")
     d = tmp_path_factory.mktemp("sshd")
     for key in ("host_key", "user_key"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / key)], check=True)
