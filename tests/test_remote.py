@@ -43,9 +43,9 @@ ALL = {
     "agreement",
     "report",
 }
-# outputs marked `push: false` in dvc.yaml: data/classified, reports/figures, reports/index.html
-REBUILT = {"classify", "report"}
-# ... and what `dvc status` lists after a pull: those stages, and summarize, which reads data/classified
+# the output marked `push: false` in dvc.yaml is classify's data/classified; `dvc status` lists too
+# the stages that read it, which `dvc repro` skips once it is back, byte for byte
+REBUILT = {"classify"}
 CHANGED_AFTER_PULL = {"classify", "summarize", "report"}
 
 
@@ -79,6 +79,9 @@ def machines(public_data, val_folder, tmp_path_factory) -> Machines:
     root = tmp_path_factory.mktemp("team")
     origin = copy_working_tree(root / "origin")
     configure_small(origin, val_folder, MODELS)
+    params = yaml.safe_load((origin / "params.yaml").read_text())
+    params["oov"]["gate"] = "none"  # the zero-shot gate's embeddings: time, and nothing new to push
+    (origin / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     git(origin, "init", "-q")
     dvc(origin, "remote", "add", "-d", "shared", str(root / "remote"))
     git(origin, "add", "-A")
