@@ -203,7 +203,7 @@ def _add_ssh_remote(repo: Path, server: SSHServer, path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_round_trip_over_ssh(machines, ssh_server):
+def test_round_trip_over_ssh(ssh_server, machines):
     remote = machines.root / "ssh-remote"
     _add_ssh_remote(machines.done, ssh_server, remote)
     dvc(machines.done, "push", "-r", "ssh", "--run-cache", HOME=str(ssh_server.home))
