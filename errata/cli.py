@@ -192,6 +192,25 @@ def _diff(args: argparse.Namespace) -> None:
     print(diff.render(args.model_a, args.model_b, both, table))
 
 
+def _shards(args: argparse.Namespace) -> None:
+    import json
+
+    from errata import shards
+
+    plan = shards.from_params(args.params, args.machines)
+    chosen = plan if args.index is None else [shards.pick(plan, args.index)]
+    if args.count:
+        print(len(plan))
+    elif args.json:
+        print(
+            json.dumps([{"index": s.index, "stages": list(s.stages), "command": s.command} for s in chosen])
+        )
+    elif args.index is not None:
+        print(chosen[0].command)
+    else:
+        print("\n".join(f"{s.index}\t{s.command}" for s in chosen))
+
+
 def _coverage_line(report: dict, cooc: dict) -> str:
     return (
         f"{report['n_non_singleton']} superclasses (sizes {report['size_min']}-{report['size_max']}, "
@@ -352,6 +371,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("models", nargs="*", help="zoo model ids (default: all of errata/data/zoo.yaml)")
     p.add_argument("--out", type=Path, required=True, help="directory for <model>.npz")
     p.set_defaults(handler=_import)
+
+    p = sub.add_parser(
+        "shards",
+        help="the predict stages as shards for several machines, and the command each one runs",
+        description="One shard per predict@<spec> stage of params.yaml (or --machines N of them): "
+        "each machine runs its stages and pushes their outputs and run-cache to the default DVC "
+        "remote; a clone then restores them with `dvc repro --pull`. Prints INDEX<TAB>COMMAND lines.",
+    )
+    p.add_argument("--params", type=Path, default=Path("params.yaml"), help="the pipeline's params file")
+    p.add_argument(
+        "--machines", type=int, default=None, help="deal the models to N shards (default: one each)"
+    )
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--index", type=int, default=None, help="print only shard I's command (0-based)")
+    shown.add_argument("--count", action="store_true", help="print the number of shards")
+    p.add_argument("--json", action="store_true", help="index, stages and command of each shard as JSON")
+    p.set_defaults(handler=_shards)
 
     p = sub.add_parser("sources", help="list the pinned outside files, or fetch and verify them")
     p.add_argument("action", choices=["list", "fetch"], nargs="?", default="list")

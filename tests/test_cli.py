@@ -6,7 +6,7 @@ import pytest
 
 from errata.cli import main
 
-COMMANDS = ["prepare", "taxonomy", "classify", "oov", "predict", "diff", "import", "sources"]
+COMMANDS = ["prepare", "taxonomy", "classify", "oov", "predict", "diff", "import", "shards", "sources"]
 
 
 def test_help_lists_every_subcommand():

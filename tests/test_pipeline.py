@@ -4,7 +4,6 @@ that stage (and only the stages that read it) as changed."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,10 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from repo_copy import ROOT, changed_stages, configure_small, copy_working_tree, dvc, env
 
 from errata import imagenet, stage_deps
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_dvc_yaml_code_deps_are_the_generated_ones():
@@ -57,59 +55,15 @@ def test_check_reports_a_missing_dep(tmp_path):
     assert stage_deps.stale(tmp_path / "dvc.yaml") == {}
 
 
-def _env(repo: Path) -> dict[str, str]:
-    """Stage commands run this interpreter (`python` first on PATH) and the copy's errata."""
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = {**os.environ, "PATH": path, "PYTHONPATH": str(repo)}
-    if env.get("ERRATA_MIRROR"):  # the stages run in the copy: a relative mirror would miss
-        env["ERRATA_MIRROR"] = str(Path(env["ERRATA_MIRROR"]).resolve())
-    return env
-
-
-def _dvc(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "dvc", *args], cwd=repo, env=_env(repo), capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-def _changed_stages(repo: Path) -> set[str]:
-    return set(json.loads(_dvc(repo, "status", "--json") or "{}"))
-
-
 @pytest.fixture(scope="module")
 def reproduced(public_data, val_folder, tmp_path_factory) -> Path:
-    """A copy of the working tree, with a small custom label set in labels/, the superclass
-    definitions kept outside the package and one random-weight model run over a generated image
-    folder, after a full `dvc repro`."""
-    repo = tmp_path_factory.mktemp("pipeline") / "repo"
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")  # fmt: skip
-    for name in filter(None, files):
-        if (ROOT / name).is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, repo / name)
+    """A copy of the working tree with the small pipeline of `repo_copy.configure_small` (one
+    random-weight model over a generated image folder), after a full `dvc repro`."""
+    repo = copy_working_tree(tmp_path_factory.mktemp("pipeline") / "repo")
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    rows = [f"{imagenet.val_file_name(i)},{t},{t}" for i, t in enumerate([65, 970, 230, 809, 516])]
-    (repo / "labels" / "small.csv").write_text("file_name,target,labels\n" + "\n".join(rows) + "\n")
-    (repo / "defs").mkdir()
-    shutil.copy2(ROOT / "errata" / "data" / "superclasses.yaml", repo / "defs" / "superclasses.yaml")
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["labels"]["set"] = "custom:labels/small.csv"
-    params["taxonomy"]["definitions"] = "defs/superclasses.yaml"
-    params["import"]["models"] = ["resnet50.imagenetx"]
-    params["images"] |= {"val": str(val_folder), "expect": "found"}
-    params["predict"] |= {"models": [PREDICTED], "random_weights": True, "on_unreadable": "skip"}
-    params["predict"]["workers"] = 0
-    tiny_clip = {"model": str(ROOT / "tests" / "data" / "tiny-clip-test.json"), "pretrained": "none"}
-    params["oov"] |= tiny_clip | {"random_weights": True, "templates": "simple"}
-    params["oov"] |= {"workers": 0, "device": "cpu"}
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _dvc(repo, "repro", "--quiet")
-    assert _changed_stages(repo) == set()
+    configure_small(repo, val_folder, [PREDICTED])
+    dvc(repo, "repro", "--quiet")
+    assert changed_stages(repo) == set()
     return repo
 
 
@@ -161,10 +115,10 @@ def test_editing_an_input_marks_the_stages_that_read_it(reproduced, path, stages
     original = target.read_bytes()
     try:
         target.write_bytes(original + b"\n")
-        assert _changed_stages(reproduced) == stages
+        assert changed_stages(reproduced) == stages
     finally:
         target.write_bytes(original)
-    assert _changed_stages(reproduced) == set()
+    assert changed_stages(reproduced) == set()
 
 
 @pytest.mark.slow
@@ -173,7 +127,7 @@ def test_editing_an_image_reruns_inference_and_the_reports_thumbnails_only(repro
     original = image.read_bytes()
     try:
         image.write_bytes(original + b"\0")
-        assert _changed_stages(reproduced) == {PREDICT, "oov_embed", "report"}
+        assert changed_stages(reproduced) == {PREDICT, "oov_embed", "report"}
     finally:
         image.write_bytes(original)
 
@@ -196,7 +150,7 @@ def test_adding_a_model_adds_its_predict_stage_and_reclassifies(reproduced):
     params["predict"]["models"].append("test_vit.r160_in1k")
     try:
         params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-        assert _changed_stages(reproduced) == {"predict@test_vit.r160_in1k", "oov", "classify", "report"}
+        assert changed_stages(reproduced) == {"predict@test_vit.r160_in1k", "oov", "classify", "report"}
     finally:
         params_file.write_text(original)
     summary = json.loads((reproduced / "data/classified" / PREDICTED / "summary.json").read_text())
@@ -214,16 +168,16 @@ def test_a_new_model_decides_only_its_new_fg_oov_pairs(reproduced):
     before = json.loads((reproduced / "data/oov/oov.json").read_text())
     try:
         params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-        _dvc(reproduced, "repro", "--quiet")
+        dvc(reproduced, "repro", "--quiet")
         grown = json.loads((reproduced / "data/oov/oov.json").read_text())
     finally:
         params_file.write_text(original)
-    _dvc(reproduced, "repro", "--quiet")
+    dvc(reproduced, "repro", "--quiet")
     back = json.loads((reproduced / "data/oov/oov.json").read_text())
     assert grown["models"][-1] == "test_vit.r160_in1k"
     assert 0 < grown["n_pairs_new"] == grown["n_pairs"] - before["n_pairs"]
     assert (back["n_pairs"], back["n_pairs_new"]) == (before["n_pairs"], 0)
-    assert _changed_stages(reproduced) == set()
+    assert changed_stages(reproduced) == set()
 
 
 @pytest.mark.slow
@@ -239,7 +193,7 @@ def test_a_label_file_outside_labels_dir_is_refused(reproduced, tmp_path):
         params_file.write_text(yaml.safe_dump(params, sort_keys=False))
         done = subprocess.run(
             [sys.executable, "-m", "dvc", "repro", "prepare"],
-            cwd=reproduced, env=_env(reproduced), capture_output=True, text=True,
+            cwd=reproduced, env=env(reproduced), capture_output=True, text=True,
         )  # fmt: skip
     finally:
         params_file.write_text(original)

@@ -1,0 +1,90 @@
+"""Copies of the repository for tests that run DVC in them: the working tree copied (or cloned with
+git), a small pipeline configured in it, and `dvc`/`git` run there with this interpreter."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from errata import imagenet
+
+ROOT = Path(__file__).resolve().parents[1]
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "errata tests",
+    "GIT_AUTHOR_EMAIL": "tests@errata.invalid",
+    "GIT_COMMITTER_NAME": "errata tests",
+    "GIT_COMMITTER_EMAIL": "tests@errata.invalid",
+}
+
+
+def env(repo: Path, **extra: str) -> dict[str, str]:
+    """Stage commands run this interpreter (`python` first on PATH) and the copy's errata."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "PATH": path, "PYTHONPATH": str(repo), **GIT_IDENTITY, **extra}
+    if env.get("ERRATA_MIRROR"):  # the stages run in the copy: a relative mirror would miss
+        env["ERRATA_MIRROR"] = str(Path(env["ERRATA_MIRROR"]).resolve())
+    return env
+
+
+def run(repo: Path, command: list[str], **extra: str) -> str:
+    """The stdout of a command that must succeed."""
+    done = subprocess.run(command, cwd=repo, env=env(repo, **extra), capture_output=True, text=True)
+    assert done.returncode == 0, f"{command}:\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def dvc(repo: Path, *args: str, **extra: str) -> str:
+    return run(repo, [sys.executable, "-m", "dvc", *args], **extra)
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(repo, ["git", *args])
+
+
+def changed_stages(repo: Path) -> set[str]:
+    return set(json.loads(dvc(repo, "status", "--json") or "{}"))
+
+
+def stages_run(log: str) -> set[str]:
+    """The stages a `dvc repro` log says it ran (not those skipped or restored from the run-cache)."""
+    return set(re.findall(r"^Running stage '(.+?)':", log, flags=re.M))
+
+
+def copy_working_tree(repo: Path) -> Path:
+    """Tracked and untracked, not ignored, files: what a commit of the working tree would hold."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")  # fmt: skip
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    return repo
+
+
+def configure_small(repo: Path, val_folder: Path, models: list[str]) -> None:
+    """A small custom label set in labels/, the superclass definitions kept outside the package,
+    random-weight `models` over the generated image folder, a tiny random CLIP for the FG-OOV test."""
+    rows = [f"{imagenet.val_file_name(i)},{t},{t}" for i, t in enumerate([65, 970, 230, 809, 516])]
+    (repo / "labels" / "small.csv").write_text("file_name,target,labels\n" + "\n".join(rows) + "\n")
+    (repo / "defs").mkdir()
+    shutil.copy2(ROOT / "errata" / "data" / "superclasses.yaml", repo / "defs" / "superclasses.yaml")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["labels"]["set"] = "custom:labels/small.csv"
+    params["taxonomy"]["definitions"] = "defs/superclasses.yaml"
+    params["import"]["models"] = ["resnet50.imagenetx"]
+    params["images"] |= {"val": str(val_folder), "expect": "found"}
+    params["predict"] |= {"models": models, "random_weights": True, "on_unreadable": "skip"}
+    params["predict"]["workers"] = 0
+    tiny_clip = {"model": str(ROOT / "tests" / "data" / "tiny-clip-test.json"), "pretrained": "none"}
+    params["oov"] |= tiny_clip | {"random_weights": True, "templates": "simple"}
+    params["oov"] |= {"workers": 0, "device": "cpu"}
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
