@@ -21,6 +21,14 @@ def _prepare(args: argparse.Namespace) -> None:
     print(f"{labelsets.describe(stats)} -> {args.out}")
 
 
+def _labels(args: argparse.Namespace) -> None:
+    from errata import labelsets
+
+    evalset = labelsets.build(args.spec)
+    labelsets.write_custom(evalset, args.out)
+    print(f"{labelsets.describe(labelsets.counts(evalset, args.spec))} -> {args.out}")
+
+
 def _sources(args: argparse.Namespace) -> None:
     from errata import sources
 
@@ -206,6 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", default="real", help="real | multilabel:PATH | custom:PATH")
     p.add_argument("--out", type=Path, required=True, help="directory for evalset.parquet and counts.json")
     p.set_defaults(handler=_prepare)
+
+    p = sub.add_parser(
+        "labels",
+        help="write a label set as a custom CSV (to edit into your own)",
+        description="`errata labels export SPEC --out FILE.csv` writes the label set SPEC as a "
+        "`custom:` CSV (file_name,target,labels,problematic); read back, it gives the same evaluation set.",
+    )
+    p.add_argument("verb", choices=["export"])
+    p.add_argument("spec", help="real | multilabel:PATH | custom:PATH")
+    p.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    p.set_defaults(handler=_labels)
 
     p = sub.add_parser(
         "taxonomy",

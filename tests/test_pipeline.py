@@ -4,7 +4,6 @@ that stage (and only the stages that read it) as changed."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,10 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from repo_copy import ROOT, copy_worktree, dvc, env
 
 from errata import imagenet, stage_deps
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_dvc_yaml_code_deps_are_the_generated_ones():
@@ -57,25 +55,8 @@ def test_check_reports_a_missing_dep(tmp_path):
     assert stage_deps.stale(tmp_path / "dvc.yaml") == {}
 
 
-def _env(repo: Path) -> dict[str, str]:
-    """Stage commands run this interpreter (`python` first on PATH) and the copy's errata."""
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = {**os.environ, "PATH": path, "PYTHONPATH": str(repo)}
-    if env.get("ERRATA_MIRROR"):  # the stages run in the copy: a relative mirror would miss
-        env["ERRATA_MIRROR"] = str(Path(env["ERRATA_MIRROR"]).resolve())
-    return env
-
-
-def _dvc(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "dvc", *args], cwd=repo, env=_env(repo), capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
 def _changed_stages(repo: Path) -> set[str]:
-    return set(json.loads(_dvc(repo, "status", "--json") or "{}"))
+    return set(json.loads(dvc(repo, "status", "--json") or "{}"))
 
 
 @pytest.fixture(scope="module")
@@ -83,16 +64,7 @@ def reproduced(public_data, val_folder, tmp_path_factory) -> Path:
     """A copy of the working tree, with a small custom label set in labels/, the superclass
     definitions kept outside the package and one random-weight model run over a generated image
     folder, after a full `dvc repro`."""
-    repo = tmp_path_factory.mktemp("pipeline") / "repo"
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")  # fmt: skip
-    for name in filter(None, files):
-        if (ROOT / name).is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, repo / name)
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    repo = copy_worktree(tmp_path_factory.mktemp("pipeline") / "repo")
     rows = [f"{imagenet.val_file_name(i)},{t},{t}" for i, t in enumerate([65, 970, 230, 809, 516])]
     (repo / "labels" / "small.csv").write_text("file_name,target,labels\n" + "\n".join(rows) + "\n")
     (repo / "defs").mkdir()
@@ -108,7 +80,7 @@ def reproduced(public_data, val_folder, tmp_path_factory) -> Path:
     params["oov"] |= tiny_clip | {"random_weights": True, "templates": "simple"}
     params["oov"] |= {"workers": 0, "device": "cpu"}
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _dvc(repo, "repro", "--quiet")
+    dvc(repo, "repro", "--quiet")
     assert _changed_stages(repo) == set()
     return repo
 
@@ -213,11 +185,11 @@ def test_a_new_model_decides_only_its_new_fg_oov_pairs(reproduced):
     before = json.loads((reproduced / "data/oov/oov.json").read_text())
     try:
         params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-        _dvc(reproduced, "repro", "--quiet")
+        dvc(reproduced, "repro", "--quiet")
         grown = json.loads((reproduced / "data/oov/oov.json").read_text())
     finally:
         params_file.write_text(original)
-    _dvc(reproduced, "repro", "--quiet")
+    dvc(reproduced, "repro", "--quiet")
     back = json.loads((reproduced / "data/oov/oov.json").read_text())
     assert grown["models"][-1] == "test_vit.r160_in1k"
     assert 0 < grown["n_pairs_new"] == grown["n_pairs"] - before["n_pairs"]
@@ -238,7 +210,7 @@ def test_a_label_file_outside_labels_dir_is_refused(reproduced, tmp_path):
         params_file.write_text(yaml.safe_dump(params, sort_keys=False))
         done = subprocess.run(
             [sys.executable, "-m", "dvc", "repro", "prepare"],
-            cwd=reproduced, env=_env(reproduced), capture_output=True, text=True,
+            cwd=reproduced, env=env(reproduced), capture_output=True, text=True,
         )  # fmt: skip
     finally:
         params_file.write_text(original)
