@@ -29,6 +29,18 @@ def _labels(args: argparse.Namespace) -> None:
     print(f"{labelsets.describe(labelsets.counts(evalset, args.spec))} -> {args.out}")
 
 
+def _preset(args: argparse.Namespace) -> None:
+    from errata import presets
+
+    def short(value: object) -> str:
+        return f"[{len(value)} items]" if isinstance(value, list) else repr(value)
+
+    changed = presets.apply(args.preset, args.params)
+    for key, (old, new) in changed.items():
+        print(f"{key}: {short(old)} -> {short(new)}")
+    print(f"{len(changed)} params changed in {args.params}; run `dvc exp run` or `dvc repro`")
+
+
 def _sources(args: argparse.Namespace) -> None:
     from errata import sources
 
@@ -225,6 +237,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", help="real | multilabel:PATH | custom:PATH")
     p.add_argument("--out", type=Path, required=True, help="CSV file to write")
     p.set_defaults(handler=_labels)
+
+    p = sub.add_parser(
+        "preset",
+        help="merge a params preset (such as presets/paper.yaml) into params.yaml",
+        description="`errata preset apply PRESET` sets every key PRESET names in params.yaml, keeping "
+        "its comments and the keys PRESET does not name; `git checkout params.yaml` undoes it.",
+    )
+    p.add_argument("verb", choices=["apply"])
+    p.add_argument("preset", type=Path, help="a partial params file, e.g. presets/paper.yaml")
+    p.add_argument("--params", type=Path, default=Path("params.yaml"))
+    p.set_defaults(handler=_preset)
 
     p = sub.add_parser(
         "taxonomy",
