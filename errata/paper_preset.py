@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 
 from errata import published, sources
-from errata.atomic import write_text, write_with
+from errata.atomic import write_text
 from errata.packaged import data_file
 
 RULES_FILE = data_file("paper_model_names.yaml")
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in stale:
             print(f"{path} is not current: run python -m errata.paper_preset", file=sys.stderr)
         return 1 if stale else 0
-    write_with(MODELS_FILE, lambda tmp: tmp.write_text(csv))
+    write_text(MODELS_FILE, csv)
     write_text(args.preset, preset)
     return 0
 
