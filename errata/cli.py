@@ -21,6 +21,26 @@ def _prepare(args: argparse.Namespace) -> None:
     print(f"{labelsets.describe(stats)} -> {args.out}")
 
 
+def _labels(args: argparse.Namespace) -> None:
+    from errata import labelsets
+
+    evalset = labelsets.build(args.spec)
+    labelsets.write_custom(evalset, args.out)
+    print(f"{labelsets.describe(labelsets.counts(evalset, args.spec))} -> {args.out}")
+
+
+def _preset(args: argparse.Namespace) -> None:
+    from errata import presets
+
+    def short(value: object) -> str:
+        return f"[{len(value)} items]" if isinstance(value, list) else repr(value)
+
+    changed = presets.apply(args.preset, args.params)
+    for key, (old, new) in changed.items():
+        print(f"{key}: {short(old)} -> {short(new)}")
+    print(f"{len(changed)} params changed in {args.params}; run `dvc exp run` or `dvc repro`")
+
+
 def _sources(args: argparse.Namespace) -> None:
     from errata import sources
 
@@ -232,6 +252,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", default="real", help="real | multilabel:PATH | custom:PATH")
     p.add_argument("--out", type=Path, required=True, help="directory for evalset.parquet and counts.json")
     p.set_defaults(handler=_prepare)
+
+    p = sub.add_parser(
+        "labels",
+        help="write a label set as a custom CSV (to edit into your own)",
+        description="`errata labels export SPEC --out FILE.csv` writes the label set SPEC as a "
+        "`custom:` CSV (file_name,target,labels,problematic); read back, it gives the same evaluation set.",
+    )
+    p.add_argument("verb", choices=["export"])
+    p.add_argument("spec", help="real | multilabel:PATH | custom:PATH")
+    p.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    p.set_defaults(handler=_labels)
+
+    p = sub.add_parser(
+        "preset",
+        help="merge a params preset (such as presets/paper.yaml) into params.yaml",
+        description="`errata preset apply PRESET` sets every key PRESET names in params.yaml, keeping "
+        "its comments and the keys PRESET does not name; `git checkout params.yaml` undoes it.",
+    )
+    p.add_argument("verb", choices=["apply"])
+    p.add_argument("preset", type=Path, help="a partial params file, e.g. presets/paper.yaml")
+    p.add_argument("--params", type=Path, default=Path("params.yaml"))
+    p.set_defaults(handler=_preset)
 
     p = sub.add_parser(
         "taxonomy",

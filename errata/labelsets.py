@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from errata import imagenet, inputs
-from errata.atomic import staged_dir, write_json
+from errata.atomic import staged_dir, write_json, write_with
 from errata.errors import ErrataError
 
 COLUMNS = ["file_name", "target", "labels", "problematic", "in_imagenet_m"]
@@ -168,6 +168,21 @@ def from_custom(path: Path) -> pd.DataFrame:
     if not has_flag:
         flags = problematic_rule(targets, labels)
     return _frame(df["file_name"].tolist(), targets, labels, flags)
+
+
+def write_custom(evalset: pd.DataFrame, path: Path) -> None:
+    """Write an evaluation set as a `custom:` CSV with its `problematic` column, so any label set
+    (ReaL, the multi-label file) becomes a file a user can edit into their own and read back as is."""
+    labels = [" ".join(map(str, ls)) for ls in evalset["labels"]]
+    frame = pd.DataFrame(
+        {
+            "file_name": evalset["file_name"],
+            "target": evalset["target"],
+            "labels": labels,
+            "problematic": evalset["problematic"].astype(int),
+        }
+    )
+    write_with(Path(path), lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def _class_index(path: Path, where: str, column: str, value: str) -> int:

@@ -58,7 +58,8 @@ def stages_run(log: str) -> set[str]:
 
 
 def copy_working_tree(repo: Path) -> Path:
-    """Tracked and untracked, not ignored, files: what a commit of the working tree would hold."""
+    """Tracked and untracked, not ignored, files (what a commit of the working tree would hold) in
+    `repo`, a new git repository: the code under test, not the last commit."""
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=ROOT, capture_output=True, text=True, check=True,
@@ -67,6 +68,7 @@ def copy_working_tree(repo: Path) -> Path:
         if (ROOT / name).is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, repo / name)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     return repo
 
 

@@ -6,7 +6,9 @@ import pytest
 
 from errata.cli import main
 
-COMMANDS = ["prepare", "taxonomy", "classify", "oov", "predict", "diff", "import", "shards", "sources"]
+COMMANDS = [
+    "prepare", "labels", "preset", "taxonomy", "classify", "oov", "predict", "diff", "import", "shards", "sources",
+]  # fmt: skip
 
 
 def test_help_lists_every_subcommand():

@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from errata import imagenet, labelsets
@@ -144,3 +145,18 @@ def test_cli_writes_outputs_and_leaves_nothing_on_error(tmp_path, capsys):
     assert main(["prepare", "--labels", f"custom:{bad}", "--out", str(out2)]) == 2
     assert "line 2" in capsys.readouterr().err
     assert not out2.exists()
+
+
+def test_an_exported_label_set_reads_back_as_the_same_evaluation_set(tmp_path):
+    """`errata labels export` writes what `custom:` reads: ReaL round-trips, flags included."""
+    out = tmp_path / "real.csv"
+    assert main(["labels", "export", "real", "--out", str(out)]) == 0
+    back = labelsets.build(f"custom:{out}")
+    real = labelsets.build("real")
+    cols = ["file_name", "target", "labels", "problematic"]
+    pd.testing.assert_frame_equal(back[cols], real[cols])
+    assert out.read_text().splitlines()[:3] == [
+        "file_name,target,labels,problematic",
+        f"{val(0)},65,,1",  # no ReaL label: problematic
+        f"{val(1)},970,795 970,0",
+    ]

@@ -60,7 +60,6 @@ def reproduced(public_data, val_folder, tmp_path_factory) -> Path:
     """A copy of the working tree with the small pipeline of `repo_copy.configure_small` (one
     random-weight model over a generated image folder), after a full `dvc repro`."""
     repo = copy_working_tree(tmp_path_factory.mktemp("pipeline") / "repo")
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     configure_small(repo, val_folder, [PREDICTED])
     dvc(repo, "repro", "--quiet")
     assert changed_stages(repo) == set()

@@ -82,7 +82,6 @@ def machines(public_data, val_folder, tmp_path_factory) -> Machines:
     params = yaml.safe_load((origin / "params.yaml").read_text())
     params["oov"]["gate"] = "none"  # the zero-shot gate's embeddings: time, and nothing new to push
     (origin / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    git(origin, "init", "-q")
     dvc(origin, "remote", "add", "-d", "shared", str(root / "remote"))
     git(origin, "add", "-A")
     git(origin, "commit", "-qm", "small pipeline, two models, a shared remote")

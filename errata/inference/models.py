@@ -8,6 +8,7 @@ enum), so a run can group thousands of models by preprocessing before loading an
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,9 +79,17 @@ def _seeded(random_weights: bool, make: Callable[[], nn.Module]) -> Callable[[],
     return build
 
 
+@functools.cache
+def _timm_in1k_is_sorted_wnids() -> bool:
+    """timm's ImageNet-1k class order is ours; read once (timm parses its class file on every call)."""
+    from timm.data import ImageNetInfo
+
+    return ImageNetInfo("imagenet-1k").label_names() == list(imagenet.wnids())
+
+
 def _timm(spec: ModelSpec, random_weights: bool) -> Resolved:
     import timm
-    from timm.data import ImageNetInfo, create_transform, infer_imagenet_subset, resolve_data_config
+    from timm.data import create_transform, infer_imagenet_subset, resolve_data_config
 
     if spec.spec not in timm.list_pretrained(spec.spec):
         close = timm.list_pretrained(f"{spec.arch}.*")[:8]
@@ -88,7 +97,7 @@ def _timm(spec: ModelSpec, random_weights: bool) -> Resolved:
         raise ErrataError(f"model {spec.spec}: not a timm pretrained model (arch.tag){hint}")
     cfg = timm.models.get_pretrained_cfg(spec.spec)
     subset = infer_imagenet_subset(cfg)
-    if subset != "imagenet-1k" or ImageNetInfo(subset).label_names() != list(imagenet.wnids()):
+    if subset != "imagenet-1k" or not _timm_in1k_is_sorted_wnids():
         _require_imagenet_1k(spec, cfg.num_classes, f"timm label set {subset}")
     data_config = resolve_data_config(pretrained_cfg=cfg.to_dict())
     transform = create_transform(**data_config, is_training=False)
