@@ -7,7 +7,8 @@ import pytest
 from errata.cli import main
 
 COMMANDS = [
-    "prepare", "labels", "preset", "taxonomy", "classify", "oov", "predict", "diff", "import", "shards", "sources",
+    "prepare", "labels", "preset", "taxonomy", "classify", "oov", "predict", "diff", "import", "shards",
+    "sources",
 ]  # fmt: skip
 
 
