@@ -77,3 +77,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "pipeline_outputs" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Figures as errata.figures draws them, before they are written and closed."""
+    import matplotlib.pyplot as plt
+
+    from errata import figures
+
+    figs = []
+    monkeypatch.setattr(figures, "save", lambda fig, out_stem: figs.append(fig) or [])
+    yield figs
+    plt.close("all")

@@ -16,6 +16,20 @@ import yaml
 from errata import imagenet
 
 ROOT = Path(__file__).resolve().parents[1]
+# every stage of dvc.yaml but the predict@<spec> ones, which the params decide
+STAGES = {
+    "prepare",
+    "taxonomy",
+    "cooccurrence",
+    "import",
+    "oov_embed",
+    "oov_prompts",
+    "oov",
+    "classify",
+    "summarize",
+    "agreement",
+    "report",
+}
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "errata tests",
     "GIT_AUTHOR_EMAIL": "tests@errata.invalid",

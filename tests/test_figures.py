@@ -124,17 +124,6 @@ def test_find_external_urls_catches(page, url):
     assert url in html_report.find_external_urls(page)
 
 
-@pytest.fixture
-def drawn(monkeypatch):
-    """Figures as drawn, before they are written and closed."""
-    import matplotlib.pyplot as plt
-
-    figs = []
-    monkeypatch.setattr(figures, "save", lambda fig, out_stem: figs.append(fig) or [])
-    yield figs
-    plt.close("all")
-
-
 def hand_model() -> pd.DataFrame:
     """One model whose 40 errors are split by hand: 4 fine-grained, 10 spurious, 26 model failure."""
     counts = {col: 0 for col in COUNT_COLUMNS}

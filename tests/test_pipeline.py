@@ -11,9 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from repo_copy import ROOT, changed_stages, configure_small, copy_working_tree, dvc, env
+from repo_copy import ROOT, STAGES, changed_stages, configure_small, copy_working_tree, dvc, env
 
 from errata import imagenet, stage_deps
+
+
+def test_the_tests_stage_list_is_dvc_yamls():
+    assert set(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]) == STAGES | {"predict"}
 
 
 def test_dvc_yaml_code_deps_are_the_generated_ones():
@@ -68,20 +72,7 @@ def reproduced(public_data, val_folder, tmp_path_factory) -> Path:
 
 PREDICTED = "test_resnet.r160_in1k"
 PREDICT = f"predict@{PREDICTED}"
-ALL = {
-    "prepare",
-    "taxonomy",
-    "cooccurrence",
-    "import",
-    PREDICT,
-    "oov_embed",
-    "oov_prompts",
-    "oov",
-    "classify",
-    "summarize",
-    "agreement",
-    "report",
-}
+ALL = STAGES | {PREDICT}
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from repo_copy import (
+    STAGES,
     changed_stages,
     configure_small,
     copy_working_tree,
@@ -29,20 +30,7 @@ from repo_copy import (
 
 MODELS = ["test_resnet.r160_in1k", "test_vit.r160_in1k"]
 PREDICTS = {f"predict@{m}" for m in MODELS}
-ALL = {
-    "prepare",
-    "taxonomy",
-    "cooccurrence",
-    "import",
-    *PREDICTS,
-    "oov_embed",
-    "oov_prompts",
-    "oov",
-    "classify",
-    "summarize",
-    "agreement",
-    "report",
-}
+ALL = STAGES | PREDICTS
 # the output marked `push: false` in dvc.yaml is classify's data/classified; `dvc status` lists too
 # the stages that read it, which `dvc repro` skips once it is back, byte for byte
 REBUILT = {"classify"}

@@ -328,16 +328,6 @@ def test_figure_caveats_say_what_was_not_run():
     assert set(panels) == {"non_prototypical"} and not any("FG-OOV" in line for line in lines)
 
 
-@pytest.fixture
-def drawn_figures(monkeypatch):
-    import matplotlib.pyplot as plt
-
-    figs = []
-    monkeypatch.setattr(figures, "save", lambda fig, out_stem: figs.append(fig) or [])
-    yield figs
-    plt.close("all")
-
-
 def models(n: int, mla: np.ndarray, seed: int) -> pd.DataFrame:
     """A stats table of `n` models with these MLAs and random error-type counts."""
     rng = np.random.default_rng(seed)
@@ -360,12 +350,12 @@ def crowded(n: int) -> pd.DataFrame:
     return df.assign(num_group_top1_errors=df[list(COUNT_COLUMNS)].sum(axis=1))
 
 
-def test_point_labels_do_not_overlap(drawn_figures):
+def test_point_labels_do_not_overlap(drawn):
     published = models(30, np.linspace(60, 95, 30), seed=2)
     figures.top1_vs_mla(crowded(11), published, Path("unused"), ["a caveat"])
     panels = {"fine_grained_oov": "FG-OOV test not run:\n0 by construction"}
     figures.portion_vs_mla(crowded(11), published, "all", Path("unused"), ["c"], panels)
-    for fig in drawn_figures:
+    for fig in drawn:
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
         for ax in fig.axes:
@@ -383,9 +373,9 @@ def test_point_labels_do_not_overlap(drawn_figures):
             for x, y in ax.transData.transform([c.get_offsets()[0] for c in ours]):
                 marker = Bbox.from_extents(x - radius, y - radius, x + radius, y + radius)
                 assert not any(box.overlaps(marker) for box in boxes), ax.get_title()
-    oov = next(ax for ax in drawn_figures[1].axes if ax.get_title() == "fine_grained_oov")
+    oov = next(ax for ax in drawn[1].axes if ax.get_title() == "fine_grained_oov")
     assert "FG-OOV test not run:\n0 by construction" in [t.get_text() for t in oov.texts]
-    assert "a caveat" in [t.get_text() for t in drawn_figures[0].texts]
+    assert "a caveat" in [t.get_text() for t in drawn[0].texts]
 
 
 def test_tables_let_long_headers_wrap_and_scroll_rather_than_overflow():
