@@ -27,7 +27,13 @@ def count_images(evaluated: set[str], label_set: str, images: str) -> list[int]:
         raise ErrataError(f"co-occurrence images must be one of {IMAGE_CHOICES}, got {images!r}")
     if images == "all" or (images == "auto" and label_set == "real"):
         return list(range(imagenet.NUM_VAL_IMAGES))
-    return [i for i in range(imagenet.NUM_VAL_IMAGES) if imagenet.val_file_name(i) not in evaluated]
+    held_out = [i for i in range(imagenet.NUM_VAL_IMAGES) if imagenet.val_file_name(i) not in evaluated]
+    if not held_out:  # no common pair at all: every spurious correlation would silently vanish
+        raise ErrataError(
+            f"co-occurrence images {images!r}: label set {label_set!r} evaluates all 50,000 images, so "
+            "none is left to count co-occurrences over; set cooccurrence.images: all"
+        )
+    return held_out
 
 
 def count_matrix(label_lists: Sequence[Sequence[int]], targets: Sequence[int]) -> np.ndarray:

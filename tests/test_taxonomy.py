@@ -173,6 +173,12 @@ def test_cooccurrence_images_held_out(public_data):
     assert cooccurrence.count_images(evaluated, "multilabel:x", "all") == list(range(50_000))
     with pytest.raises(ErrataError, match="must be one of"):
         cooccurrence.count_images(evaluated, "real", "some")
+    everything = {imagenet.val_file_name(i) for i in range(50_000)}
+    with pytest.raises(
+        ErrataError, match="none is left to count co-occurrences over; set cooccurrence.images: all"
+    ):
+        cooccurrence.count_images(everything, "custom:all.csv", "disjoint")
+    assert len(cooccurrence.count_images(everything, "custom:all.csv", "all")) == 50_000
 
 
 def test_expert_categories_are_normalised(public_data):
