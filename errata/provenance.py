@@ -1,10 +1,10 @@
-"""Where a report's numbers come from: the errata version and commit, the params that decide the
-results, and when it was built, so a reader can tell two reports apart and rebuild either."""
+"""Where a report's numbers come from: the errata version and the params that decide the results.
+The commit and date are git's, of the dvc.lock that records the report: written into the page they
+would make every build differ, and a report DVC cannot rebuild byte for byte cannot be pulled into a
+clone whose dvc.lock was committed elsewhere."""
 
 from __future__ import annotations
 
-import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,25 +36,10 @@ RESULT_PARAMS = (
     "oov.templates",
     "oov.random_weights",
 )
-NOT_GIT = "not a git checkout"
-
-
-def git_commit(repo: Path = Path(".")) -> str:
-    """HEAD's hash, with '+ uncommitted changes' when the tracked files differ from it."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return NOT_GIT
-    return f"{head} + uncommitted changes" if dirty else head
+COMMIT_AND_DATE = (
+    "those of the commit whose dvc.lock records this report: "
+    "git log -1 --format='%h %cs' -- dvc.lock (with dvc status up to date)"
+)
 
 
 def result_params(path: Path = Path("params.yaml")) -> dict[str, Any]:
@@ -71,11 +56,9 @@ def result_params(path: Path = Path("params.yaml")) -> dict[str, Any]:
     return out
 
 
-def describe(params_path: Path | None, repo: Path = Path("."), now: datetime | None = None) -> dict[str, Any]:
-    """Version, commit, build time, and the result params (None without a params file)."""
+def describe(params_path: Path | None) -> dict[str, Any]:
+    """Version and the result params (None without a params file)."""
     return {
         "errata version": __version__,
-        "git commit": git_commit(repo),
-        "built": (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
         "params": result_params(params_path) if params_path else None,
     }

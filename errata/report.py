@@ -165,8 +165,7 @@ def provenance_section(
     info = provenance.describe(params_path)
     facts = {
         "errata version": info["errata version"],
-        "git commit (at build time)": info["git commit"],
-        "report built": info["built"],
+        "commit and date": provenance.COMMIT_AND_DATE,
         "label set": ", ".join(sorted({s["label_set"] for s in summaries})),
     }
     blocks = [h.table_html(pd.DataFrame({"value": facts}).rename_axis("what"))]
