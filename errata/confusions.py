@@ -23,9 +23,7 @@ def count(paths: Iterable[Path]) -> np.ndarray:
     for path in paths:
         target, top1, codes = read_codes(path)
         keep = codes >= 0
-        flat, n = np.unique(
-            codes[keep].astype(np.int64) * N_PAIRS + target[keep] * 1000 + top1[keep], return_counts=True
-        )
+        flat, n = np.unique(_key(codes[keep].astype(np.int64), target[keep], top1[keep]), return_counts=True)
         out.reshape(-1)[flat] += n
     return out
 
