@@ -30,7 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from errata import cascade, labelsets, metrics, predictions, taxonomy, zoo
+from errata import labelsets, predictions, zoo
+from errata.classify import cascade, metrics
+from errata.taxonomy import tables
 
 CHILD = """
 import resource, subprocess, sys, time
@@ -42,10 +44,11 @@ print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 REPORT = """
 import sys
 from pathlib import Path
-from errata import report, summarize
+from errata.report import page
+from errata.results import summarize
 classified, out = Path(sys.argv[1]), Path(sys.argv[2])
 summarize.write(classified, out / "stats", out / "metrics.json")
-report.build(out / "stats", classified, Path("reports/agreement"), out)
+page.build(page.Inputs(out / "stats", classified, Path("reports/agreement")), out)
 """
 
 
@@ -94,7 +97,7 @@ def main() -> None:
 
     base = zoo.load_predictions("resnet50.imagenetx")
     evalset = labelsets.read(Path("data/prepared/evalset.parquet"))[0]
-    tax = taxonomy.load(Path("data/taxonomy"), Path("data/cooccurrence"))
+    tax = tables.load(Path("data/taxonomy"), Path("data/cooccurrence"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         paths = write_copies(base, max(args.models), tmp / "preds")

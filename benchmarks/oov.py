@@ -29,11 +29,14 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from errata import embeddings, imagenet, taxonomy
+from errata import imagenet
 from errata.atomic import staged_dir
 from errata.labelsets import build
-from errata.oov import clip, plain
-from errata.proposals import Proposer
+from errata.oov import embeddings
+from errata.oov.clip import model as clip
+from errata.oov.clip import plain
+from errata.oov.proposals import Proposer
+from errata.taxonomy import tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,8 +87,8 @@ def main() -> None:
         make_images(tmp / "val", args.images)
         files = make_predictions(tmp / "preds", args.images, args.models + 1)
         with staged_dir(tmp / "taxonomy") as stage:  # setup, not timed
-            taxonomy.write_superclasses(None, stage)
-            taxonomy.write_cooccurrence(stage, build("real"), "real", stage)
+            build.write_superclasses(None, stage)
+            build.write_cooccurrence(stage, build("real"), "real", stage)
         common = [
             "--model",
             args.model,
@@ -111,7 +114,7 @@ def main() -> None:
         images = embeddings.read_images(tmp / "emb" / embeddings.IMAGES_FILE)
         prompts_meta = embeddings.read_prompts(tmp / "emb" / embeddings.PROMPTS_FILE).meta
         model = clip.load(images.settings, clip.device_of(args.device))
-        proposer = Proposer(taxonomy.same_superclass(tmp / "taxonomy"))
+        proposer = Proposer(tables.same_superclass(tmp / "taxonomy"))
         targets = imagenet.validation_index()["target"].to_numpy()
         sample = table.head(args.plain)
         positions = imagenet.val_positions(sample["file_name"].to_numpy(str))

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from errata import __version__, cooccurrence, inputs
+from errata import __version__, inputs
 from errata.errors import ErrataError, report_errors
+from errata.taxonomy import cooccurrence
 
 Handler = Callable[[argparse.Namespace], None]
 
@@ -30,7 +31,7 @@ def _labels(args: argparse.Namespace) -> None:
 
 
 def _preset(args: argparse.Namespace) -> None:
-    from errata import presets
+    from errata.pipeline import presets
 
     def short(value: object) -> str:
         return f"[{len(value)} items]" if isinstance(value, list) else repr(value)
@@ -51,51 +52,47 @@ def _sources(args: argparse.Namespace) -> None:
             print(f"{name:32s} ok  {sources.fetch(name)}")
 
 
-def _taxonomy(args: argparse.Namespace) -> None:
-    from errata import labelsets, taxonomy
+def _taxonomy_build(args: argparse.Namespace) -> None:
+    from errata import labelsets
     from errata.atomic import staged_dir
+    from errata.taxonomy import build
 
-    if args.explain[:1] == ["calibrate"] and len(args.explain) == 2:
-        from errata import calibration, superclasses
-
-        defs = superclasses.load(args.definitions)
-        report = calibration.superclass_report(
-            calibration.read_verdicts(Path(args.explain[1])),
-            [d.id for d in defs],
-            superclasses.membership(defs),
-        )
-        print(calibration.render_superclass_report(report))
-        return
-    if args.explain:
-        if len(args.explain) != 3 or args.explain[0] != "explain":
-            raise ErrataError(
-                "usage: errata taxonomy explain CLASS_A CLASS_B (index, wnid or name), "
-                "or errata taxonomy calibrate VERDICTS.json"
-            )
-        print(taxonomy.explain(args.explain[1], args.explain[2], args.definitions, args.cooccurrence))
-        return
-    if args.out is None:
-        raise ErrataError("--out DIR is required to build a taxonomy (the pipeline's is data/taxonomy)")
     out = inputs.require_out_dir(args.out)
     evalset = labelsets.build(args.labels)
     with staged_dir(out) as stage:
-        report = taxonomy.write_superclasses(args.definitions, stage)
-        cooc = taxonomy.write_cooccurrence(
+        build.build(
             stage,
             evalset,
             args.labels,
-            stage,
+            args.definitions,
             images=args.cooccurrence_images,
             min_count=args.min_count,
             per_images=args.per_images,
         )
-    print(_coverage_line(report, cooc) + f" -> {out}")
+    print(f"{build.describe(out)} -> {out}")
+
+
+def _taxonomy_explain(args: argparse.Namespace) -> None:
+    from errata.taxonomy import explain
+
+    print(explain.explain(args.class_a, args.class_b, args.definitions, args.cooccurrence))
+
+
+def _taxonomy_calibrate(args: argparse.Namespace) -> None:
+    from errata.papers import calibration
+    from errata.taxonomy import superclasses
+
+    defs = superclasses.load(args.definitions)
+    report = calibration.superclass_report(
+        calibration.read_verdicts(args.verdicts), [d.id for d in defs], superclasses.membership(defs)
+    )
+    print(calibration.render_superclass_report(report))
 
 
 def _classify(args: argparse.Namespace) -> None:
-    from errata import classify
+    from errata.classify import job
 
-    summaries = classify.run(
+    summaries = job.run(
         args.predictions,
         args.out,
         labels=args.labels,
@@ -106,7 +103,7 @@ def _classify(args: argparse.Namespace) -> None:
         workers=args.workers,
     )
     for mid, s in summaries.items():
-        print(f"{classify.describe(s)} -> {args.out / mid}")
+        print(f"{job.describe(s)} -> {args.out / mid}")
 
 
 def _predict(args: argparse.Namespace) -> None:
@@ -129,7 +126,9 @@ def _predict(args: argparse.Namespace) -> None:
 def _oov_proposals(args: argparse.Namespace) -> None:
     import json
 
-    from errata import imagenet, inputs, proposals, taxonomy
+    from errata import imagenet, inputs
+    from errata.oov import proposals
+    from errata.taxonomy import tables
 
     if (args.pairs is None) == (args.pred is None or args.target is None):
         raise ErrataError("give --pred P --target T, or --pairs CSV (columns pred,target)")
@@ -143,7 +142,7 @@ def _oov_proposals(args: argparse.Namespace) -> None:
         ]
     else:
         pairs = [(imagenet.class_index(args.pred), imagenet.class_index(args.target))]
-    proposer = proposals.Proposer(taxonomy.same_superclass(args.taxonomy, args.definitions))
+    proposer = proposals.Proposer(tables.same_superclass(args.taxonomy, args.definitions))
     for pred, target in pairs:
         if pred == target:
             raise ErrataError(f"pred and target are the same class ({pred}): that is not an error")
@@ -151,24 +150,27 @@ def _oov_proposals(args: argparse.Namespace) -> None:
 
 
 def _oov_calibrate(args: argparse.Namespace) -> None:
-    from errata import calibration, proposals, taxonomy
+    from errata.oov import proposals
+    from errata.papers import calibration, proposal_calibration
+    from errata.taxonomy import tables
 
     verdicts = calibration.read_verdicts(args.verdicts)
-    proposer = proposals.Proposer(taxonomy.same_superclass(args.taxonomy, args.definitions))
-    report = calibration.proposals_report(verdicts.get("fg-OOV", []), proposer)
-    print(calibration.render_proposals_report(report, args.limit))
+    proposer = proposals.Proposer(tables.same_superclass(args.taxonomy, args.definitions))
+    report = proposal_calibration.proposals_report(verdicts.get("fg-OOV", []), proposer)
+    print(proposal_calibration.render_proposals_report(report, args.limit))
 
 
 def _oov_embed(args: argparse.Namespace) -> None:
-    from errata import embeddings, proposals, taxonomy
-    from errata.oov import embed, run
+    from errata.oov import config, proposals
+    from errata.oov.clip import embed, run
+    from errata.taxonomy import tables
 
-    settings = embeddings.ClipSettings(
+    settings = config.ClipSettings(
         args.model, args.pretrained, args.gate, args.templates, args.random_weights
     )
     settings.check()
     out = inputs.require_out_dir(args.out)
-    prompts = proposals.Proposer(taxonomy.same_superclass(args.taxonomy, args.definitions)).vocabulary()
+    prompts = proposals.Proposer(tables.same_superclass(args.taxonomy, args.definitions)).vocabulary()
     throughput = embed.Throughput(batch_size=args.batch_size, workers=args.workers)
     written = run.embed_images(
         args.images, args.expect, out, settings, throughput, args.device, args.train_images, prompts
@@ -177,9 +179,9 @@ def _oov_embed(args: argparse.Namespace) -> None:
 
 
 def _oov_decide(args: argparse.Namespace) -> None:
-    from errata import oov_pipeline
+    from errata.oov import job
 
-    report = oov_pipeline.decide(
+    report = job.decide(
         args.predictions,
         args.out,
         embeddings_dir=args.embeddings,
@@ -203,7 +205,7 @@ def _import(args: argparse.Namespace) -> None:
 
 
 def _diff(args: argparse.Namespace) -> None:
-    from errata import diff
+    from errata.results import diff
 
     diff.require_same_label_set(args.dir, args.model_a, args.model_b)
     a, b = (diff.load_errors(args.dir, m) for m in (args.model_a, args.model_b))
@@ -215,7 +217,7 @@ def _diff(args: argparse.Namespace) -> None:
 def _shards(args: argparse.Namespace) -> None:
     import json
 
-    from errata import shards
+    from errata.pipeline import shards
 
     plan = shards.from_params(args.params, args.machines)
     chosen = plan if args.index is None else [shards.pick(plan, args.index)]
@@ -229,16 +231,6 @@ def _shards(args: argparse.Namespace) -> None:
         print(chosen[0].command)
     else:
         print("\n".join(f"{s.index}\t{s.command}" for s in chosen))
-
-
-def _coverage_line(report: dict, cooc: dict) -> str:
-    return (
-        f"{report['n_non_singleton']} superclasses (sizes {report['size_min']}-{report['size_max']}, "
-        f"median {report['size_median']:g}), {report['n_singleton_classes']} singleton classes, "
-        f"{report['n_pairs_sharing']} pairs sharing a superclass; {cooc['n_common_pairs']} common "
-        f"co-occurrence pairs over {cooc['n_images_counted']} images "
-        f"(threshold {cooc['effective_min_count']})"
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -275,41 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--params", type=Path, default=Path("params.yaml"))
     p.set_defaults(handler=_preset)
 
-    p = sub.add_parser(
-        "taxonomy",
-        help="build superclasses, overlapping classes, co-occurrence pairs (or: explain A B)",
-        description="`errata taxonomy --out DIR` builds the taxonomy; "
-        "`errata taxonomy calibrate VERDICTS.json` measures the superclasses against the "
-        "reference's per-image verdicts; `errata taxonomy explain CLASS_A CLASS_B [--cooccurrence DIR]` "
-        "says why two classes do or do not share a superclass and how often they co-occur. A class "
-        "is an index, a wnid or any of its names.",
-    )
-    p.add_argument("explain", nargs="*", help="explain CLASS_A CLASS_B | calibrate VERDICTS.json")
-    p.add_argument("--out", type=Path, default=None, help="directory to build the taxonomy in")
-    p.add_argument("--definitions", type=Path, default=None, help="superclass YAML (default: bundled)")
-    p.add_argument(
-        "--cooccurrence",
-        type=Path,
-        default=None,
-        help="explain: dir with co-occurrence counts (the pipeline writes data/cooccurrence; "
-        "default: count over all 50,000 ReaL images)",
-    )
-    p.add_argument("--labels", default="real", help="label set whose evaluated images are held out")
-    p.add_argument("--cooccurrence-images", default="auto", choices=["auto", "all", "disjoint"])
-    p.add_argument(
-        "--min-count",
-        type=int,
-        default=cooccurrence.DEFAULT_MIN_COUNT,
-        help="co-occurrences per --per-images images that make a pair common",
-    )
-    p.add_argument(
-        "--per-images",
-        type=lambda v: None if v == "none" else int(v),
-        default=cooccurrence.REFERENCE_IMAGES,
-        help="the threshold is --min-count per this many counted images, scaled to the images counted "
-        "(default 30000, the reference's; 'none': --min-count is an absolute count)",
-    )
-    p.set_defaults(handler=_taxonomy)
+    _add_taxonomy(sub)
 
     p = sub.add_parser("classify", help="classify the errors of one or more models")
     p.add_argument(
@@ -437,6 +395,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_taxonomy(sub: argparse._SubParsersAction) -> None:
+    tax = sub.add_parser(
+        "taxonomy",
+        help="build the superclasses, overlapping classes and co-occurrence pairs; explain; calibrate",
+        description="`build` writes a taxonomy directory; `explain A B` says why two classes do or do "
+        "not share a superclass and how often they co-occur; `calibrate` measures the superclasses "
+        "against the reference's per-image verdicts. A class is an index, a wnid or any of its names.",
+    )
+    verbs = tax.add_subparsers(dest="verb", required=True, metavar="VERB")
+    definitions = argparse.ArgumentParser(add_help=False)
+    definitions.add_argument(
+        "--definitions", type=Path, default=None, help="superclass YAML (default: bundled)"
+    )
+
+    p = verbs.add_parser(
+        "build", parents=[definitions], help="build a taxonomy directory (the pipeline's is data/taxonomy)"
+    )
+    p.add_argument("--out", type=Path, required=True, help="directory to build the taxonomy in")
+    p.add_argument("--labels", default="real", help="label set whose evaluated images are held out")
+    p.add_argument("--cooccurrence-images", default="auto", choices=["auto", "all", "disjoint"])
+    p.add_argument(
+        "--min-count",
+        type=int,
+        default=cooccurrence.DEFAULT_MIN_COUNT,
+        help="co-occurrences per --per-images images that make a pair common",
+    )
+    p.add_argument(
+        "--per-images",
+        type=lambda v: None if v == "none" else int(v),
+        default=cooccurrence.REFERENCE_IMAGES,
+        help="the threshold is --min-count per this many counted images, scaled to the images counted "
+        "(default 30000, the reference's; 'none': --min-count is an absolute count)",
+    )
+    p.set_defaults(handler=_taxonomy_build)
+
+    p = verbs.add_parser(
+        "explain", parents=[definitions], help="why two classes do or do not share a superclass"
+    )
+    p.add_argument("class_a", metavar="CLASS_A", help="index, wnid or name")
+    p.add_argument("class_b", metavar="CLASS_B", help="index, wnid or name")
+    p.add_argument(
+        "--cooccurrence",
+        type=Path,
+        default=None,
+        help="dir with co-occurrence counts (the pipeline writes data/cooccurrence; "
+        "default: count over all 50,000 ReaL images)",
+    )
+    p.set_defaults(handler=_taxonomy_explain)
+
+    p = verbs.add_parser(
+        "calibrate", parents=[definitions], help="the superclasses against the reference's verdicts"
+    )
+    p.add_argument("verdicts", type=Path, metavar="VERDICTS", help="reference verdicts JSON")
+    p.set_defaults(handler=_taxonomy_calibrate)
+
+
 def _taxonomy_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--taxonomy", type=Path, default=None, help="a built taxonomy dir (its superclasses)")
     p.add_argument(
@@ -445,7 +459,7 @@ def _taxonomy_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_oov(sub: argparse._SubParsersAction) -> None:
-    from errata import embeddings
+    from errata.oov import config
 
     oov = sub.add_parser(
         "oov",
@@ -478,11 +492,9 @@ def _add_oov(sub: argparse._SubParsersAction) -> None:
     p = verbs.add_parser("embed", help="CLIP embeddings of the validation images and of every prompt")
     p.add_argument("--images", type=Path, required=True, help="ImageNet validation folder")
     p.add_argument("--out", type=Path, required=True, help="directory for the two embeddings files")
-    p.add_argument(
-        "--model", default=embeddings.DEFAULT_MODEL, help="open_clip model name or JSON config path"
-    )
-    p.add_argument("--pretrained", default=embeddings.DEFAULT_PRETRAINED, help="open_clip pretrained tag")
-    p.add_argument("--gate", choices=embeddings.GATES, default="zero_shot")
+    p.add_argument("--model", default=config.DEFAULT_MODEL, help="open_clip model name or JSON config path")
+    p.add_argument("--pretrained", default=config.DEFAULT_PRETRAINED, help="open_clip pretrained tag")
+    p.add_argument("--gate", choices=config.GATES, default="zero_shot")
     p.add_argument(
         "--templates", choices=["openai", "simple"], default="openai", help="zero_shot gate prompts"
     )
@@ -501,7 +513,7 @@ def _add_oov(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--predictions", type=Path, nargs="+", required=True, metavar="FILE")
     p.add_argument("--embeddings", type=Path, required=True, help="directory written by `errata oov embed`")
     p.add_argument(
-        "--taxonomy", type=Path, required=True, help="a built taxonomy dir (`errata taxonomy --out`)"
+        "--taxonomy", type=Path, required=True, help="a built taxonomy dir (`errata taxonomy build --out`)"
     )
     p.add_argument("--cooccurrence", type=Path, default=None, help="dir with common_cooccurrence.npz")
     p.add_argument(

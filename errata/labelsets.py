@@ -24,6 +24,7 @@ COLUMNS = ["file_name", "target", "labels", "problematic", "in_imagenet_m"]
 VAL_PREFIX = "ILSVRC2012_val_"
 CUSTOM_WHAT = "custom label CSV (file_name,target,labels[,problematic])"
 EVALSET_FILE = "evalset.parquet"
+DEFAULT = "real"  # the label set when none is named
 LABEL_SET_KEY = b"errata.label_set"
 
 
@@ -272,3 +273,18 @@ def require_tracked(spec: str, labels_dir: Path) -> None:
             f"Copy it in (or `dvc add` it there) and set labels.set to "
             f"'{spec.partition(':')[0]}:{Path(labels_dir) / path.name}'"
         )
+
+
+def evaluation_set(labels: str | None, evalset_path: Path | None) -> tuple[pd.DataFrame, str]:
+    """The evaluation set and its label-set spec: read from `evalset_path` (which records the spec
+    it was built from) or built from `labels`."""
+    if evalset_path is None:
+        spec = labels or DEFAULT
+        return build(spec), spec
+    evalset, spec = read(evalset_path)
+    if labels is not None and labels != spec:
+        raise ErrataError(
+            f"--evalset {evalset_path} was built from label set {spec!r}, not --labels {labels!r}; "
+            f"leave out --labels, or rebuild the evaluation set with `errata prepare --labels {labels}`"
+        )
+    return evalset, spec

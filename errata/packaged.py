@@ -1,7 +1,7 @@
 """Data files shipped inside the package (errata/data/), readable from any working directory.
 
 Modules read them only through `data_file("literal name")`: the DVC dependency generator
-(`errata.stage_deps`) finds those calls to make each file a dependency of the stages that read it.
+(`errata.pipeline.stage_deps`) finds those calls to make each file a dependency of the stages that read it.
 """
 
 from __future__ import annotations

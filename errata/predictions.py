@@ -14,7 +14,7 @@ precise messages) for any file it cannot vouch for.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -317,3 +317,16 @@ def write(preds: Predictions, path: Path) -> Path:
     if preds.probs is not None:
         arrays["probs"] = preds.probs.astype(np.float32)
     return write_npz(path, **arrays)
+
+
+def model_id(path: Path) -> str:
+    """A model is named by its predictions file's stem, in every output and table."""
+    return Path(path).stem
+
+
+def check_ids(paths: Sequence[Path]) -> list[str]:
+    ids = [model_id(p) for p in paths]
+    dups = sorted({i for i in ids if ids.count(i) > 1})
+    if dups:
+        raise ErrataError(f"two predictions files share the model id {dups[0]!r} (the file stem)")
+    return ids

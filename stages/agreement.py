@@ -1,17 +1,22 @@
 """DVC stage `agreement`: the cascade on the experts' (file, prediction) pairs, cross-tabulated."""
 
 import sys
-from pathlib import Path
 
-from errata import agreement, cascade, labelsets, taxonomy
+from errata import labelsets
+from errata.classify import cascade
 from errata.errors import report_errors
+from errata.papers import agreement
+from errata.pipeline import stage
+from errata.taxonomy import tables
+
+args = stage.arguments("agreement", "evalset", "taxonomy", "cooccurrence", "out")
 
 
 def run() -> None:
-    tax = taxonomy.load(Path("data/taxonomy"), Path("data/cooccurrence"))
-    evalset, spec = labelsets.read(Path("data/prepared/evalset.parquet"))
+    tax = tables.load(args.taxonomy, args.cooccurrence)
+    evalset, spec = labelsets.read(args.evalset)
     ev = cascade.EvalArrays.build(evalset, tax)
-    report = agreement.write(ev, tax, spec, Path("reports/agreement"))
+    report = agreement.write(ev, tax, spec, args.out)
     for model, rates in report["models"].items():
         print(f"{model}: category agreement {rates['category_agreement']:.3f} over {rates['n_pairs']} pairs")
 

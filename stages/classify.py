@@ -3,26 +3,37 @@ taxonomy, with the FG-OOV decisions where the test ran."""
 
 import json
 import sys
-from pathlib import Path
 
-from errata import classify, decisions, model_files
+from errata.classify import job
 from errata.errors import report_errors
+from errata.oov import decisions
+from errata.pipeline import model_files, stage
 
-OOV = Path("data/oov")
+args = stage.arguments(
+    "classify",
+    "evalset",
+    "taxonomy",
+    "cooccurrence",
+    "predictions",
+    "inference",
+    "own_predictions",
+    "oov",
+    "out",
+)
 
 
 def run() -> None:
-    ran = json.loads((OOV / decisions.REPORT_FILE).read_text())["run"]
-    summaries = classify.run(
-        model_files.prediction_files(),
-        Path("data/classified"),
-        evalset_path=Path("data/prepared/evalset.parquet"),
-        taxonomy_dir=Path("data/taxonomy"),
-        cooccurrence_dir=Path("data/cooccurrence"),
-        oov_decisions=OOV / decisions.DECISIONS_FILE if ran else None,
+    ran = json.loads((args.oov / decisions.REPORT_FILE).read_text())["run"]
+    summaries = job.run(
+        model_files.prediction_files(args.predictions, args.inference, args.own_predictions),
+        args.out,
+        evalset_path=args.evalset,
+        taxonomy_dir=args.taxonomy,
+        cooccurrence_dir=args.cooccurrence,
+        oov_decisions=args.oov / decisions.DECISIONS_FILE if ran else None,
     )
     for s in summaries.values():
-        print(classify.describe(s))
+        print(job.describe(s))
 
 
 sys.exit(report_errors("classify", run))

@@ -1,14 +1,16 @@
-"""DVC stage `import`: public zoo models' files -> data/predictions/<model>.npz."""
+"""DVC stage `import`: public zoo models' files -> <out>/<model>.npz."""
 
 import sys
-from pathlib import Path
 
-from errata import params, zoo
+from errata import zoo
 from errata.errors import report_errors
+from errata.pipeline import params, stage
+
+args = stage.arguments("import", "out")
 
 
 def run() -> None:
-    for path in zoo.import_models(params.load("import")["models"], Path("data/predictions")):
+    for path in zoo.import_models(params.load("import")["models"], args.out):
         print(path)
 
 

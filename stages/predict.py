@@ -3,12 +3,14 @@
 import sys
 from pathlib import Path
 
-from errata import model_files, params
 from errata.errors import report_errors
 from errata.inference import runner
+from errata.pipeline import params, stage
+
+args = stage.arguments("predict", "out", positional=("spec",))
 
 
-def run(spec: str) -> None:
+def run() -> None:
     p, images = params.load("predict"), params.load("images")
     config = runner.RunConfig(
         batch_size=p["batch_size"],
@@ -18,7 +20,7 @@ def run(spec: str) -> None:
         random_weights=p["random_weights"],
         clip_templates=p["clip_templates"],
     )
-    runner.predict(Path(images["val"]), [spec], model_files.INFERENCE_DIR, images["expect"], config)
+    runner.predict(Path(images["val"]), [args.spec], args.out, images["expect"], config)
 
 
-sys.exit(report_errors("predict", lambda: run(sys.argv[1])))
+sys.exit(report_errors("predict", run))

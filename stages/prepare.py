@@ -1,19 +1,18 @@
 """DVC stage `prepare`: the evaluation set of `labels.set`."""
 
 import sys
-from pathlib import Path
 
-from errata import labelsets, params
+from errata import labelsets
 from errata.errors import report_errors
+from errata.pipeline import params, stage
 
-LABELS_DIR = Path("labels")
-OUT = Path("data/prepared")
+args = stage.arguments("prepare", "labels", "out")
 
 
 def run() -> None:
     spec = params.load("labels")["set"]
-    labelsets.require_tracked(spec, LABELS_DIR)
-    print(labelsets.describe(labelsets.write(labelsets.build(spec), spec, OUT)))
+    labelsets.require_tracked(spec, args.labels)
+    print(labelsets.describe(labelsets.write(labelsets.build(spec), spec, args.out)))
 
 
 sys.exit(report_errors("prepare", run))

@@ -1,23 +1,31 @@
-"""DVC stage `report`: figures and the self-contained reports/index.html."""
+"""DVC stage `report`: figures and the self-contained index.html."""
 
 import sys
-from pathlib import Path
 
-from errata import report
 from errata.errors import report_errors
+from errata.pipeline import stage
+from errata.report import page
 
-sys.exit(
-    report_errors(
-        "report",
-        lambda: print(
-            report.build(
-                Path("reports/stats"),
-                Path("data/classified"),
-                Path("reports/agreement"),
-                Path("reports"),
-                params_path=Path("params.yaml"),
-                oov_report=Path("data/oov/oov.json"),
-            )
-        ),
-    )
+args = stage.arguments(
+    "report",
+    "stats",
+    "classified",
+    "agreement",
+    "coverage",
+    "cooccurrence",
+    "oov",
+    "inference",
+    "params",
+    "out",
 )
+inputs = page.Inputs(
+    stats=args.stats,
+    classified=args.classified,
+    agreement=args.agreement,
+    params=args.params,
+    coverage=args.coverage,
+    cooccurrence=args.cooccurrence,
+    oov=args.oov,
+    inference=args.inference,
+)
+sys.exit(report_errors("report", lambda: print(page.build(inputs, args.out))))

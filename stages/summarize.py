@@ -1,14 +1,10 @@
-"""DVC stage `summarize`: reports/stats/<group>.csv in the reference's columns, reports/metrics.json."""
+"""DVC stage `summarize`: stats tables per group in the reference's columns, and the metrics file."""
 
 import sys
-from pathlib import Path
 
-from errata import summarize
 from errata.errors import report_errors
+from errata.pipeline import stage
+from errata.results import summarize
 
-sys.exit(
-    report_errors(
-        "summarize",
-        lambda: summarize.write(Path("data/classified"), Path("reports/stats"), Path("reports/metrics.json")),
-    )
-)
+args = stage.arguments("summarize", "classified", "stats", "metrics")
+sys.exit(report_errors("summarize", lambda: summarize.write(args.classified, args.stats, args.metrics)))

@@ -1,14 +1,11 @@
 """DVC stage `taxonomy`: superclasses, overlapping classes, the non-prototypical lookup."""
 
 import sys
-from pathlib import Path
 
-from errata import params, taxonomy
 from errata.errors import report_errors
+from errata.pipeline import params, stage
+from errata.taxonomy import build
 
-p = params.load("taxonomy")
-sys.exit(
-    report_errors(
-        "taxonomy", lambda: print(taxonomy.write_superclasses(Path(p["definitions"]), Path("data/taxonomy")))
-    )
-)
+args = stage.arguments("taxonomy", "out")
+definitions = params.load("taxonomy")["definitions"]
+sys.exit(report_errors("taxonomy", lambda: print(build.write_superclasses(definitions, args.out))))

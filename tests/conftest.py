@@ -84,7 +84,7 @@ def drawn(monkeypatch):
     """Figures as errata.figures draws them, before they are written and closed."""
     import matplotlib.pyplot as plt
 
-    from errata import figures
+    from errata.report import figures
 
     figs = []
     monkeypatch.setattr(figures, "save", lambda fig, out_stem: figs.append(fig) or [])

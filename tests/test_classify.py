@@ -9,11 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from errata import cascade, classify, imagenet, metrics, outputs, predictions, summarize, zoo
-from errata.cascade import CODE, EvalArrays
+from errata import imagenet, outputs, predictions, zoo
+from errata.classify import cascade, job, metrics
+from errata.classify.cascade import CODE, EvalArrays
 from errata.cli import main
 from errata.errors import ErrataError
-from errata.taxonomy import Taxonomy
+from errata.results import summarize
+from errata.taxonomy.tables import Taxonomy
 
 N = imagenet.NUM_CLASSES
 
@@ -232,8 +234,8 @@ def test_mistakes_only_model_is_partial(classified):
     assert s["n_evaluated"] + s["n_problematic_skipped"] == 378
 
 
-def test_stats_tables_use_reference_columns_and_add_up(classified, tmp_path):
-    tables = summarize.write(classified, tmp_path / "stats", tmp_path / "metrics.json")
+def test_stats_tables_use_reference_columns_and_add_up(stats_dir):
+    tables = {g: pd.read_csv(stats_dir / f"{g}.csv") for g in summarize.TABLES}
     ref_columns = [
         "top1_val_acc",
         "mla_all",
@@ -258,7 +260,7 @@ def test_stats_tables_use_reference_columns_and_add_up(classified, tmp_path):
         assert (df["num_group_correct"] + df["num_group_top1_errors"] == df["num_group_samples"]).all()
     groups = sum(tables[g]["num_group_samples"] for g in imagenet.GROUPS)
     assert (groups >= tables["all"]["num_group_samples"]).all()
-    m = json.loads((tmp_path / "metrics.json").read_text())["resnet50.imagenetx"]
+    m = json.loads((stats_dir.parent / "metrics.json").read_text())["resnet50.imagenetx"]
     assert m["top1"] == pytest.approx(76.13)
     # of its 6,934 top-1 errors (the summary's `portions`), and of the errors MLA still counts wrong
     assert m["model_failure_share_of_errors"] == pytest.approx(0.418, abs=5e-4)
@@ -313,10 +315,17 @@ RESNET50_MLA = {  # mla, minor, explainable per group, in percent
 }
 
 
+@pytest.fixture(scope="module")
+def stats_dir(classified, tmp_path_factory):
+    out = tmp_path_factory.mktemp("stats")
+    summarize.write(classified, out / "stats", out / "metrics.json")
+    return out / "stats"
+
+
 @pytest.mark.parametrize("group", list(RESNET50_REAL))
-def test_resnet50_stats_row_holds_the_pinned_counts_per_column(classified, tmp_path, group):
-    tables = summarize.write(classified, tmp_path / "stats", tmp_path / "metrics.json")
-    row = tables[group].set_index("model_dir_id").loc["resnet50.imagenetx"]
+def test_resnet50_stats_row_holds_the_pinned_counts_per_column(stats_dir, group):
+    """Read back from the CSV a user opens, so a file written under another group's name fails."""
+    row = pd.read_csv(stats_dir / f"{group}.csv").set_index("model_dir_id").loc["resnet50.imagenetx"]
     samples, correct, errors, counts = RESNET50_REAL[group]
     assert (row["num_group_samples"], row["num_group_correct"], row["num_group_top1_errors"]) == (
         samples, correct, errors,
@@ -331,6 +340,40 @@ def test_resnet50_stats_row_holds_the_pinned_counts_per_column(classified, tmp_p
     meta = (row["arch"], row["arch_family"], row["training_data"], row["num_params"], row["coverage"])
     assert meta == ("resnet50", "cnn", "ImageNet-1k", 25557032, "all")
     assert (row["label_set"], row["oov_test_run"]) == ("real", False)
+
+
+# One row per error type of the ResNet50's errors.parquet, as stored: (file, target, top1, type,
+# problematic); the first image is problematic under ReaL, so it has no verdict.
+RESNET50_ROWS = [
+    ("ILSVRC2012_val_00000001.JPEG", 65, 65, None, True),
+    ("ILSVRC2012_val_00000002.JPEG", 970, 795, "multi_label", False),
+    ("ILSVRC2012_val_00000003.JPEG", 230, 230, "correct", False),
+    ("ILSVRC2012_val_00000005.JPEG", 516, 520, "fine_grained", False),
+    ("ILSVRC2012_val_00000026.JPEG", 846, 583, "model_failure", False),
+    ("ILSVRC2012_val_00000055.JPEG", 358, 359, "overlapping_classes", False),
+    ("ILSVRC2012_val_00021758.JPEG", 902, 543, "non_prototypical", False),
+]
+
+
+def test_resnet50_errors_file_holds_the_pinned_rows(classified):
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(classified / "resnet50.imagenetx" / "errors.parquet").to_pandas()
+    assert list(table.columns) == ["file_name", "target", "top1", "error_type", "problematic"]
+    rows = table.set_index("file_name").astype({"error_type": object})
+    for file, target, top1, etype, problematic in RESNET50_ROWS:
+        row = rows.loc[file]
+        got = (
+            int(row["target"]),
+            int(row["top1"]),
+            None if pd.isna(row["error_type"]) else row["error_type"],
+        )
+        assert (*got, bool(row["problematic"])) == (target, top1, etype, problematic), file
+    counts = table.loc[~table["problematic"], "error_type"].astype(str).value_counts().to_dict()
+    assert counts == {
+        "correct": 35230, "overlapping_classes": 219, "multi_label": 1635, "fine_grained": 1665,
+        "spurious_correlation": 513, "non_prototypical": 4, "model_failure": 2898,
+    }  # fmt: skip
 
 
 def test_resnet50_summary_fields_are_pinned(classified):
@@ -356,7 +399,7 @@ def test_classifying_with_a_built_taxonomy_never_loads_wordnet(classified, tmp_p
     code = (
         "import sys\n"
         "from errata import classify\n"
-        f"classify.run([{str(classified / 'preds' / 'resnet50.imagenetx.npz')!r}], {str(tmp_path / 'o')!r},"
+        f"job.run([{str(classified / 'preds' / 'resnet50.imagenetx.npz')!r}], {str(tmp_path / 'o')!r},"
         f" taxonomy_dir={str(classified / 'taxonomy')!r})\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('nltk', 'torch')))\n"
     )
@@ -413,9 +456,9 @@ def test_fast_csv_reader_agrees_with_the_checking_reader(tmp_path_factory, data)
 def test_models_classified_in_worker_processes_equal_one_process(classified, tmp_path, monkeypatch):
     preds = sorted((classified / "preds").glob("*.npz"))
     kw = {"taxonomy_dir": classified / "taxonomy"}
-    serial = classify.run(preds, tmp_path / "serial", workers=1, **kw)
-    monkeypatch.setattr(classify, "MIN_MODELS_PER_WORKER", 1)
-    forked = classify.run(preds, tmp_path / "forked", workers=2, **kw)
+    serial = job.run(preds, tmp_path / "serial", workers=1, **kw)
+    monkeypatch.setattr(job, "MIN_MODELS_PER_WORKER", 1)
+    forked = job.run(preds, tmp_path / "forked", workers=2, **kw)
     assert list(forked) == list(serial) and forked == serial
     for m in serial:
         a, b = (outputs.read_errors(tmp_path / d / m / "errors.parquet") for d in ("serial", "forked"))

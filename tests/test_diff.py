@@ -1,6 +1,6 @@
 import pandas as pd
 
-from errata import diff
+from errata.results import diff
 
 
 def test_fixed_images_lists_one_models_errors_of_a_type_that_the_other_fixes():

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from errata.figures import ERROR_COLORS, ERRORS
-from errata.summarize import COUNT_COLUMNS
+from errata.report.figures import ERROR_COLORS, ERRORS
+from errata.results.summarize import COUNT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / ".dvc" / "plots"

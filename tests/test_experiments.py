@@ -15,7 +15,7 @@ import pytest
 import yaml
 from repo_copy import ROOT, copy_working_tree, dvc, env
 
-from errata import summarize
+from errata.results import summarize
 
 EXAMPLE = re.compile(r"<!-- checked by tests/test_experiments.py[^>]*-->\n```bash\n(.*?)```", re.DOTALL)
 LABEL_SET = "custom:labels/real_plus_original.csv"

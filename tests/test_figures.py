@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errata import figures, html_report
-from errata.summarize import COUNT_COLUMNS
+from errata.report import figures
+from errata.report import html as html_report
+from errata.results.summarize import COUNT_COLUMNS
 
 
 def stats_frame(n: int, seed: int) -> pd.DataFrame:

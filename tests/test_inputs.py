@@ -172,7 +172,7 @@ def exit_code(argv: list[str]) -> int:
         return int(exc.code)
 
 
-@pytest.mark.parametrize("command", [["prepare"], ["taxonomy"], ["import", "resnet50.imagenetx"]])
+@pytest.mark.parametrize("command", [["prepare"], ["taxonomy", "build"], ["import", "resnet50.imagenetx"]])
 def test_commands_that_write_need_an_explicit_out(command, capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     assert exit_code(command) == 2

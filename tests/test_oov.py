@@ -14,21 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errata import (
-    calibration,
-    cascade,
-    classify,
-    decisions,
-    embeddings,
-    imagenet,
-    outputs,
-    predictions,
-    taxonomy,
-    zoo,
-)
+from errata import imagenet, labelsets, outputs, predictions, zoo
+from errata.classify import cascade, job
 from errata.cli import main
 from errata.errors import ErrataError
-from errata.proposals import Proposer, blocked_offsets
+from errata.oov import config, decisions, embeddings
+from errata.oov.proposals import Proposer, blocked_offsets
+from errata.papers import calibration, proposal_calibration
+from errata.taxonomy import tables
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_CLIP = ROOT / "tests" / "data" / "tiny-clip-test.json"
@@ -43,7 +36,7 @@ def identity() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def bundled() -> Proposer:
-    return Proposer(taxonomy.same_superclass(None))
+    return Proposer(tables.same_superclass(None))
 
 
 def test_swing_for_a_tripod_proposes_the_seesaw_in_the_references_order():
@@ -105,8 +98,12 @@ def test_proposals_cli_prints_one_json_object_per_pair(tmp_path, capsys):
 def test_calibration_against_the_references_printed_cases(public_data, bundled):
     records = calibration.read_verdicts(VERDICTS)["fg-OOV"]
     assert len(records) == 354
-    assert calibration.parse_clip_top5(records[0]["clip_top5"])[0] == (3488603, "hand shovel", 0.2297)
-    report = calibration.proposals_report(records, bundled)
+    assert proposal_calibration.parse_clip_top5(records[0]["clip_top5"])[0] == (
+        3488603,
+        "hand shovel",
+        0.2297,
+    )
+    report = proposal_calibration.proposals_report(records, bundled)
     # every reference winner is among our proposals; the top-5 gaps are all superclass differences
     assert report["winner_contained"] == 1.0
     assert report["top5_contained"] >= 0.9
@@ -214,7 +211,7 @@ def test_embeddings_from_different_clip_models_are_refused(prompt_embeddings):
 def resnet50_run(public_data, tmp_path_factory):
     """The ImageNet-X ResNet50 predictions and the pipeline's built taxonomy, for classify."""
     out = tmp_path_factory.mktemp("oov-classify")
-    classify.run([_resnet50_file(out)], out / "plain")
+    job.run([_resnet50_file(out)], out / "plain")
     return out
 
 
@@ -229,8 +226,8 @@ def _resnet50_file(out: Path) -> Path:
 def test_classify_turns_decided_pairs_into_fine_grained_oov(resnet50_run):
     out = resnet50_run
     before = json.loads((out / "plain" / "resnet50" / "summary.json").read_text())
-    tax = taxonomy.load(out / "plain" / "taxonomy")
-    evalset, _ = classify.evaluation_set(None, None)
+    tax = tables.load(out / "plain" / "taxonomy")
+    evalset, _ = labelsets.evaluation_set(None, None)
     ev = cascade.EvalArrays.build(evalset, tax)
     top1 = predictions.read(out / "resnet50.npz").top1_by_position()[ev.positions]
     keys = decisions.needed_keys(ev, cascade.verdict_table(ev, tax), [top1.astype(np.int64)])
@@ -259,7 +256,7 @@ def test_classify_turns_decided_pairs_into_fine_grained_oov(resnet50_run):
     path = out / "decisions.parquet"
     decisions.write(path, decisions.Decisions(table, meta))
     kw = {"taxonomy_dir": out / "plain" / "taxonomy", "oov_decisions": path}
-    after = classify.run([out / "resnet50.npz"], out / "with-oov", **kw)["resnet50"]
+    after = job.run([out / "resnet50.npz"], out / "with-oov", **kw)["resnet50"]
     assert after["counts"]["fine_grained_oov"] == 100 and after["oov_gate"] == "zero_shot"
     explained = sum(counts[k] for k in ("spurious_correlation", "non_prototypical", "model_failure"))
     after_rest = sum(
@@ -275,7 +272,7 @@ def test_classify_turns_decided_pairs_into_fine_grained_oov(resnet50_run):
     # a pair the decisions lack is an error, not a silent 'not out of vocabulary'
     decisions.write(path, decisions.Decisions(table.iloc[1:], meta))
     with pytest.raises(ErrataError, match="1 of this model's"):
-        classify.run([out / "resnet50.npz"], out / "missing", **kw)
+        job.run([out / "resnet50.npz"], out / "missing", **kw)
     assert not (out / "missing").exists()
 
 
@@ -284,7 +281,7 @@ def test_classify_turns_decided_pairs_into_fine_grained_oov(resnet50_run):
 
 @pytest.fixture(scope="module")
 def clip_run(public_data, val_folder, tmp_path_factory):
-    from errata.oov import embed, run
+    from errata.oov.clip import embed, run
 
     out = tmp_path_factory.mktemp("oov-embed")
     train = tmp_path_factory.mktemp("train")
@@ -296,7 +293,7 @@ def clip_run(public_data, val_folder, tmp_path_factory):
         (folder / f"{number}.JPEG").write_bytes(
             (val_folder / imagenet.val_file_name(number - 1)).read_bytes()
         )
-    settings = embeddings.ClipSettings(str(TINY_CLIP), "none", "knn_train", "simple", random_weights=True)
+    settings = config.ClipSettings(str(TINY_CLIP), "none", "knn_train", "simple", random_weights=True)
     throughput = embed.Throughput(batch_size=8, workers=0)
     run.embed_images(val_folder, "found", out, settings, throughput, "cpu", train)
     run.embed_prompts(Proposer(identity()).vocabulary(), out, settings, throughput, "cpu")
@@ -309,7 +306,7 @@ def test_knn_gate_finds_the_training_copy_of_an_image(clip_run):
     assert images.skipped.tolist() == [6] and len(images.positions) == 39  # the corrupt 7th image
     norms = np.linalg.norm(images.vectors.astype(np.float32), axis=1)
     assert np.allclose(norms, 1, atol=1e-2)
-    assert images.gate_labels.shape == (39, embeddings.N_NEIGHBOURS)
+    assert images.gate_labels.shape == (39, config.N_NEIGHBOURS)
     first = dict(zip(images.positions.tolist(), images.gate_labels[:, 0].tolist(), strict=True))
     assert (first[0], first[1], first[2]) == (TRIPOD, SWING, TENCH)
     assert sorted(np.unique(images.gate_labels).tolist()) == sorted([TENCH, 500, SWING, TRIPOD])
@@ -317,7 +314,8 @@ def test_knn_gate_finds_the_training_copy_of_an_image(clip_run):
 
 @pytest.mark.slow
 def test_batched_decisions_equal_a_one_image_at_a_time_clip_path(clip_run, val_folder):
-    from errata.oov import clip, plain
+    from errata.oov.clip import model as clip
+    from errata.oov.clip import plain
 
     images = embeddings.read_images(clip_run / embeddings.IMAGES_FILE)
     prompts = embeddings.read_prompts(clip_run / embeddings.PROMPTS_FILE)

@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from errata import paper_cost, paper_preset, presets
 from errata.errors import ErrataError
+from errata.papers import cost as paper_cost
+from errata.papers import preset as paper_preset
+from errata.pipeline import presets
 
 ROOT = Path(__file__).resolve().parents[1]
 TORCHVISION = {

@@ -2,8 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errata import imagenet, metrics, per_class
+from errata import imagenet
+from errata.classify import metrics
 from errata.outputs import ERROR_TYPES
+from errata.results import per_class
 
 
 def errors_table(rows):

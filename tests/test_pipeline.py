@@ -13,7 +13,8 @@ import pytest
 import yaml
 from repo_copy import ROOT, STAGES, changed_stages, configure_small, copy_working_tree, dvc, env
 
-from errata import imagenet, stage_deps
+from errata import imagenet
+from errata.pipeline import stage_deps
 
 
 def test_the_tests_stage_list_is_dvc_yamls():
@@ -21,7 +22,7 @@ def test_the_tests_stage_list_is_dvc_yamls():
 
 
 def test_dvc_yaml_code_deps_are_the_generated_ones():
-    assert stage_deps.stale(ROOT / "dvc.yaml") == {}, "run `python -m errata.stage_deps`"
+    assert stage_deps.stale(ROOT / "dvc.yaml") == {}, "run `python -m errata.pipeline.stage_deps`"
 
 
 def test_generator_follows_imports_everywhere_and_packaged_data(tmp_path):

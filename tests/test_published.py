@@ -1,7 +1,7 @@
 import pytest
 
-from errata import published
 from errata.errors import ErrataError
+from errata.papers import published
 
 
 @pytest.fixture(scope="module")

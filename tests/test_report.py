@@ -5,37 +5,31 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errata import (
-    agreement,
-    cascade,
-    diff,
-    experts,
-    imagenet,
-    labelsets,
-    outputs,
-    report,
-    summarize,
-    taxonomy,
-    zoo,
-)
+from errata import experts, imagenet, labelsets, outputs, zoo
+from errata.classify import cascade
 from errata.cli import main
-from errata.html_report import find_external_urls
+from errata.papers import agreement
+from errata.report import page
+from errata.report.html import find_external_urls
+from errata.results import diff, summarize
+from errata.taxonomy import tables
 
 
 @pytest.fixture(scope="module")
 def built(public_data, tmp_path_factory):
     """A small real pipeline: ReaL, the bundled taxonomy, two full models and one mistakes-only."""
     root = tmp_path_factory.mktemp("report")
-    assert main(["taxonomy", "--out", str(root / "tax")]) == 0
+    assert main(["taxonomy", "build", "--out", str(root / "tax")]) == 0
     models = ["resnet50.imagenetx", "vit.imagenetx", "vit_3b.experts"]
     preds = zoo.import_models(models, root / "preds")
     args = ["classify", "--predictions", *map(str, preds), "--out", str(root / "classified")]
     assert main([*args, "--taxonomy", str(root / "tax")]) == 0
     summarize.write(root / "classified", root / "stats", root / "metrics.json")
-    tax = taxonomy.load(root / "tax")
+    tax = tables.load(root / "tax")
     ev = cascade.EvalArrays.build(labelsets.build("real"), tax)
     agreement.write(ev, tax, "real", root / "agreement")
-    report.build(root / "stats", root / "classified", root / "agreement", root / "out")
+    inputs = page.Inputs(root / "stats", root / "classified", root / "agreement")
+    page.build(inputs, root / "out")
     return root
 
 
@@ -176,7 +170,7 @@ def test_expert_pairs_outside_the_evaluation_set_are_not_evaluated(public_data):
         }
     )
     zeros = np.zeros((1000, 1000), dtype=bool)
-    tax = taxonomy.Taxonomy(zeros, zeros, zeros, frozenset(), imagenet.class_groups())
+    tax = tables.Taxonomy(zeros, zeros, zeros, frozenset(), imagenet.class_groups())
     pairs = agreement.classify_pairs("vit3b", cascade.EvalArrays.build(evalset, tax), tax)
     assert len(pairs) == 378
     assert pairs["automated"].value_counts().to_dict() == {"not evaluated": 375, "correct": 3}

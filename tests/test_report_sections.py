@@ -13,26 +13,18 @@ import yaml
 from matplotlib.transforms import Bbox
 from PIL import Image
 
-from errata import (
-    __version__,
-    agreement,
-    cascade,
-    figures,
-    imagenet,
-    labelsets,
-    model_files,
-    outputs,
-    predictions,
-    provenance,
-    report,
-    summarize,
-    taxonomy,
-    zoo,
-)
-from errata import html_report as h
+from errata import __version__, imagenet, labelsets, outputs, predictions, zoo
+from errata.classify import cascade
 from errata.cli import main
 from errata.errors import ErrataError
-from errata.summarize import COUNT_COLUMNS
+from errata.papers import agreement
+from errata.pipeline import model_files
+from errata.report import figures, provenance
+from errata.report import html as h
+from errata.report import page as report_page
+from errata.results import summarize
+from errata.results.summarize import COUNT_COLUMNS
+from errata.taxonomy import tables
 
 REPO = Path(__file__).resolve().parents[1]
 FULL = ["mine", "resnet50.imagenetx", "vit.imagenetx"]  # all but the mistakes-only model
@@ -75,7 +67,7 @@ def built(public_data, tmp_path_factory):
     """Two zoo models, one mistakes-only, and a user's own CSV over part of the images; the report
     built with a params file whose images.val holds no images."""
     root = tmp_path_factory.mktemp("sections")
-    assert main(["taxonomy", "--out", str(root / "tax")]) == 0
+    assert main(["taxonomy", "build", "--out", str(root / "tax")]) == 0
     preds = zoo.import_models(["resnet50.imagenetx", "vit.imagenetx", "vit_3b.experts"], root / "preds")
     ours = predictions.read(preds[1])
     own = root / "predictions" / "mine.csv"
@@ -86,18 +78,23 @@ def built(public_data, tmp_path_factory):
     args = ["classify", "--predictions", *map(str, preds), str(own), "--out", str(root / "classified")]
     assert main([*args, "--taxonomy", str(root / "tax")]) == 0
     summarize.write(root / "classified", root / "stats", root / "metrics.json")
-    tax = taxonomy.load(root / "tax")
+    tax = tables.load(root / "tax")
     agreement.write(cascade.EvalArrays.build(labelsets.build("real"), tax), tax, "real", root / "agreement")
     (root / "empty").mkdir()
     write_params(root / "params.yaml", root / "empty", own)
-    report.build(
-        root / "stats",
-        root / "classified",
-        root / "agreement",
-        root / "out",
-        params_path=root / "params.yaml",
-    )
+    report_page.build(report_inputs(root), root / "out")
     return root
+
+
+def report_inputs(root: Path) -> report_page.Inputs:
+    return report_page.Inputs(
+        stats=root / "stats",
+        classified=root / "classified",
+        agreement=root / "agreement",
+        params=root / "params.yaml",
+        coverage=root / "tax" / "coverage.json",
+        cooccurrence=root / "tax" / "cooccurrence.json",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +120,8 @@ def test_provenance_shows_the_params_used(built, page):
 @pytest.mark.slow
 def test_gates_say_what_ran_from_the_taxonomy_outputs(built, page):
     gates = dict(rows_of(page, "The cascade's tests, as run"))
-    cov = pd.read_json(built / "tax" / taxonomy.COVERAGE, typ="series")
-    cooc = pd.read_json(built / "tax" / taxonomy.COOC_REPORT, typ="series")
+    cov = pd.read_json(built / "tax" / tables.COVERAGE, typ="series")
+    cooc = pd.read_json(built / "tax" / tables.COOC_REPORT, typ="series")
     fine = f"{cov['n_definitions']} superclasses, {cov['n_pairs_sharing']} class pairs sharing one"
     assert gates["fine_grained"] == fine
     spurious = (
@@ -179,7 +176,7 @@ def independent_per_class(classified: Path) -> pd.DataFrame:
 @pytest.mark.slow
 def test_per_class_tables_hold_the_independently_counted_mla_and_failures(built, page):
     expected = independent_per_class(built / "classified")
-    n = report.N_CLASSES_SHOWN
+    n = report_page.N_CLASSES_SHOWN
     lowest = rows_of(page, f"The {n} classes with the lowest MLA")
     most = rows_of(page, f"The {n} classes with the most model failures")
     head = header_of(page, f"The {n} classes with the lowest MLA")
@@ -226,7 +223,7 @@ def test_confusion_examples_are_that_confusion_in_an_errors_table(built, page):
 @pytest.mark.slow
 def test_thumbnails_of_example_errors_where_images_are_configured(built, tmp_path):
     stats = pd.read_csv(built / "stats" / "all.csv")
-    bare = report.confusion_section(built / "classified", stats, None)
+    bare = report_page.confusion_section(built / "classified", stats, None)
     text = "".join(bare.blocks)
     assert "No thumbnails: no images folder was given" in text
     firsts = re.findall(r"<td>(ILSVRC2012_val_\d{8}\.JPEG)", text)
@@ -235,7 +232,7 @@ def test_thumbnails_of_example_errors_where_images_are_configured(built, tmp_pat
     for name in firsts[1:]:
         Image.fromarray(rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)).save(tmp_path / name, "JPEG")
     (tmp_path / firsts[0]).write_bytes(b"not a JPEG")  # unreadable: left out, the rest still shown
-    with_images = "".join(report.confusion_section(built / "classified", stats, tmp_path).blocks)
+    with_images = "".join(report_page.confusion_section(built / "classified", stats, tmp_path).blocks)
     captions = [
         html.unescape(re.sub(r"<[^>]+>", " ", c))
         for c in re.findall(r"<figcaption>(.*?)</figcaption>", with_images)
@@ -252,10 +249,12 @@ def test_thumbnails_of_example_errors_where_images_are_configured(built, tmp_pat
     Image.fromarray(rng.integers(0, 256, (9, 9, 3), dtype=np.uint8)).save(
         elsewhere / imagenet.val_file_name(49_999)
     )
-    none = html.unescape("".join(report.confusion_section(built / "classified", stats, elsewhere).blocks))
+    none = html.unescape(
+        "".join(report_page.confusion_section(built / "classified", stats, elsewhere).blocks)
+    )
     assert f"No thumbnails: none of the example files is in {elsewhere} (images.val)." in none
     for block in re.findall(r'<div class="thumbs">(.*?)</div>', with_images):
-        assert 0 < block.count('<figure class="thumb">') <= report.N_THUMBNAILS
+        assert 0 < block.count('<figure class="thumb">') <= report_page.N_THUMBNAILS
         assert block.count("data:image/jpeg;base64,") == block.count('<figure class="thumb">')
 
 
@@ -268,11 +267,11 @@ def test_imagenet_m_numbers_or_why_not():
             "num_imagenet-m_errors": [np.nan, np.nan],
         }
     )
-    text = "".join(report.imagenet_m_section(stats).blocks)
+    text = "".join(report_page.imagenet_m_section(stats).blocks)
     assert "No ImageNet-M numbers: label set &#x27;real&#x27; does not list the 68 ImageNet-M images" in text
     counts = {"num_all_imagenet-m_samples": [68.0, 60.0], "num_imagenet-m_errors": [9.0, 17.0]}
     m = stats.assign(label_set="multilabel:labels/h.json", **counts)
-    page = "".join(report.imagenet_m_section(m).blocks)
+    page = "".join(report_page.imagenet_m_section(m).blocks)
     rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)[1:]]
     assert rows == [["a", "68", "9"], ["b", "60", "17"]]
 
@@ -290,13 +289,7 @@ def test_report_stage_declares_exactly_the_result_params():
 @pytest.mark.slow
 def test_the_report_is_rebuilt_byte_for_byte(built, page, tmp_path):
     """A report DVC can rebuild exactly is one a clone can pull: no build time or commit in it."""
-    report.build(
-        built / "stats",
-        built / "classified",
-        built / "agreement",
-        tmp_path / "out",
-        params_path=built / "params.yaml",
-    )
+    report_page.build(report_inputs(built), tmp_path / "out")
     assert (tmp_path / "out" / "index.html").read_text() == page
 
 
@@ -308,18 +301,21 @@ def test_own_predictions_files_join_the_pipelines_models(tmp_path, monkeypatch):
         "predict": {"models": []},
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    assert model_files.prediction_files() == [
-        model_files.PREDICTIONS_DIR / "resnet50.imagenetx.npz",
+    dirs = Path("data/predictions"), Path("data/inference"), Path("predictions")
+    assert model_files.prediction_files(*dirs) == [
+        Path("data/predictions/resnet50.imagenetx.npz"),
         Path("predictions/mine.csv"),
     ]
     params["import"]["files"] = ["elsewhere/mine.csv"]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     with pytest.raises(ErrataError, match="elsewhere/mine.csv is outside predictions/"):
-        model_files.prediction_files()
+        model_files.prediction_files(*dirs)
 
 
 def test_model_source_names_the_param_that_brought_the_model():
-    source = report.model_source
+    def source(summary):
+        return report_page.model_source(summary, Path("data/inference"))
+
     assert source({"model": "x", "predictions": "data/inference/timm/x.npz"}).startswith("predict.models")
     assert source({"model": "x", "predictions": "predictions/x.csv"}) == "import.files: predictions/x.csv"
     zoo_model = {"model": "resnet50.imagenetx", "predictions": "data/predictions/resnet50.imagenetx.npz"}
@@ -328,10 +324,10 @@ def test_model_source_names_the_param_that_brought_the_model():
 
 def test_figure_caveats_say_what_was_not_run():
     stats = pd.DataFrame({"label_set": ["real"], "oov_test_run": [False]})
-    lines, panels = report.figure_caveats(stats)
-    assert report.OOV_NOT_RUN + " (no error is fine_grained_oov)" in lines
+    lines, panels = report_page.figure_caveats(stats)
+    assert report_page.OOV_NOT_RUN + " (no error is fine_grained_oov)" in lines
     assert set(panels) == {"fine_grained_oov", "non_prototypical"}
-    lines, panels = report.figure_caveats(stats.assign(oov_test_run=True))
+    lines, panels = report_page.figure_caveats(stats.assign(oov_test_run=True))
     assert set(panels) == {"non_prototypical"} and not any("FG-OOV" in line for line in lines)
 
 
@@ -408,6 +404,26 @@ def test_imagenet_m_numbers_under_the_multilabel_set(public_data, tmp_path):
     args = ["classify", "--labels", f"multilabel:{labels}", "--predictions", str(tmp_path / "m.csv")]
     assert main([*args, "--out", str(tmp_path / "classified")]) == 0
     stats = summarize.write(tmp_path / "classified", tmp_path / "stats", tmp_path / "metrics.json")["all"]
-    page = "".join(report.imagenet_m_section(stats).blocks)
+    page = "".join(report_page.imagenet_m_section(stats).blocks)
     rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)[1:]]
     assert rows == [["m", "5", "3"]]
+
+
+def test_the_summary_table_shows_each_number_under_its_own_header():
+    """Each column of the page's summary table, read back from its HTML: a header over another
+    column's numbers (MLA showing MLA minor, say) fails."""
+    row = {
+        "model_dir_id": "m", "top1_val_acc": 76.13, "mla_all": 87.35, "mla_all_minor_error": 91.61,
+        "mla_all_explainable_error": 92.91, "num_group_samples": 42164, "num_group_top1_errors": 6934,
+        "num_collapsed_mappings": 219, "num_ambiguous": 1635, "num_same_superclass": 1665,
+        "num_OOV_clip": 0, "num_common_co_occ": 513, "num_non_prototypical": 4, "num_not_classified": 2898,
+    }  # fmt: skip
+    text = str(report_page.summary_table(pd.DataFrame([row])))
+    caption = "Per model, non-problematic images (error-type columns are counts)"
+    shown = dict(zip(header_of(text, caption), rows_of(text, caption)[0], strict=True))
+    assert shown == {
+        "model": "m", "top-1 %": "76.13", "MLA %": "87.35", "MLA minor %": "91.61",
+        "MLA explainable %": "92.91", "evaluated": "42164", "top-1 errors": "6934",
+        "overlapping_classes": "219", "multi_label": "1635", "fine_grained": "1665", "fine_grained_oov": "0",
+        "spurious_correlation": "513", "non_prototypical": "4", "model_failure": "2898",
+    }  # fmt: skip

@@ -8,9 +8,9 @@ import json
 import pytest
 import yaml
 
-from errata import shards
 from errata.cli import main
 from errata.errors import ErrataError
+from errata.pipeline import shards
 
 MODELS = ["resnet50.a1_in1k", "torchvision/resnet50.IMAGENET1K_V2", "open_clip/ViT-B-32.openai", "vit.x"]
 
