@@ -2,7 +2,8 @@
 # A one-node SLURM cluster on this machine, listening on 127.0.0.1 only: the scheduler that
 # tests/test_slurm.py submits the README's sharded predict to. As root (Debian's slurm-wlm and munge,
 # installed on the first run; no systemd needed: the daemons are started directly).
-#   scripts/slurm_local.sh          start; returns once `sinfo` shows the node idle (again: a no-op)
+#   scripts/slurm_local.sh          start; returns once `sinfo` shows the node idle (again: a no-op,
+#                                   the node idle or running jobs)
 #   scripts/slurm_local.sh stop     stop the daemons it started
 # The node is this host with its real CPU count and memory, and no GPU: sbatch options override the
 # #SBATCH lines of scripts/slurm_predict.sh (the README's cluster section says which).
@@ -21,11 +22,14 @@ die() {
   echo "[slurm_local] error: $*" >&2
   exit 1
 }
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+alive() { # $1 a pid file: its process runs (a zombie, which an init that does not reap keeps, does not)
+  local pid
+  pid=$(cat "$1" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*zombie' "/proc/$pid/status"
+}
 munge_ok() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
 node_state() { sinfo -h -N -n localhost -o %T 2>/dev/null || true; }
-cluster_up() {
-  scontrol ping 2>/dev/null | grep -q 'is UP' && [ "$(node_state)" = idle ] &&
+cluster_up() { # $1: the node states that count (`sinfo -o %T`; a `*` suffix: not responding)
+  scontrol ping 2>/dev/null | grep -q 'is UP' && [[ "$(node_state)" =~ ^($1)$ ]] &&
     scontrol show slurmd >/dev/null 2>&1
 }
 
@@ -45,6 +49,7 @@ if [ "${1:-start}" = stop ]; then
   stop_pid "$root/run/slurmd.pid" slurmd
   stop_pid "$root/run/slurmctld.pid" slurmctld
   stop_pid "$root/munge/munged.pid" munged
+  say "stopped in $((SECONDS - start)) s"
   exit 0
 fi
 [ "${1:-start}" = start ] || die "usage: $0 [start|stop]"
@@ -59,8 +64,10 @@ fi
 if [ -f "$conf" ] && [[ "$(head -1 "$conf")" != "$marker"* ]]; then
   die "$conf was not written by this script (a real cluster's?): not replacing it"
 fi
-# the node as slurmd sees this host (CPUs, sockets, cores, threads, memory), named localhost
-read -r -a hardware < <(slurmd -C | head -1 | sed 's/^NodeName=[^ ]* //')
+# the node as slurmd sees this host (CPUs, sockets, cores, threads, memory; no Gres), named localhost
+fields='CPUs|Boards|SocketsPerBoard|CoresPerSocket|ThreadsPerCore|RealMemory'
+hardware=$(slurmd -C | head -1 | grep -oE "\<($fields)=[0-9]+" | xargs)
+[[ "$hardware" == *CPUs=* ]] || die "slurmd -C did not describe this host: $(slurmd -C 2>&1)"
 mkdir -p /etc/slurm
 new_conf=$(
   cat <<END
@@ -88,7 +95,7 @@ ReturnToService=2
 # \`sbatch --wait\` polls after 2 s, then 4x longer while under MinJobAge/2 (32 s at most): 16 s
 # keeps it at every 8 s, and an ended job in \`scontrol show job\` for 16 s
 MinJobAge=16
-NodeName=localhost NodeHostname=localhost NodeAddr=127.0.0.1 ${hardware[*]} State=UNKNOWN
+NodeName=localhost NodeHostname=localhost NodeAddr=127.0.0.1 $hardware State=UNKNOWN
 PartitionName=local Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 END
 )
@@ -101,8 +108,9 @@ if [ "$(cat "$conf" 2>/dev/null)" != "$new_conf" ]; then
   echo "$new_conf" >"$conf"
 fi
 
-if cluster_up && alive "$root/run/slurmctld.pid" && alive "$root/run/slurmd.pid"; then
-  say "already up ($((SECONDS - start)) s): node localhost idle"
+if alive "$root/run/slurmctld.pid" && alive "$root/run/slurmd.pid" &&
+  cluster_up 'idle|mixed|allocated|completing'; then
+  say "already up ($((SECONDS - start)) s): node localhost $(node_state)"
   exit 0
 fi
 
@@ -123,7 +131,7 @@ alive "$root/run/slurmctld.pid" || slurmctld
 alive "$root/run/slurmd.pid" || slurmd -N localhost
 
 deadline=$((SECONDS + wait_s))
-until cluster_up; do
+until cluster_up idle; do
   if [ "$SECONDS" -ge "$deadline" ]; then
     scontrol ping >&2 || true
     sinfo -N >&2 || true

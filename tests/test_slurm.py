@@ -55,7 +55,8 @@ def cluster() -> None:
         _unavailable("no sbatch on PATH")
     ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=60)
     if "is UP" not in ping.stdout:
-        _unavailable(f"scontrol ping: {(ping.stdout + ping.stderr).strip()}")
+        first_line = (ping.stdout + ping.stderr).strip().partition("\n")[0]
+        _unavailable(f"scontrol ping: {first_line}")
 
 
 @pytest.fixture(scope="module")
