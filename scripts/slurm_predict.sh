@@ -3,8 +3,10 @@
 # the submitting repository's commit and pushes the outputs and run-cache to the default DVC remote.
 # From the repository, with params.yaml (predict.models, images.val) and the remote committed and the
 # environment activated (sbatch passes it on):
-#   sbatch --array=0-$(($(errata shards --count) - 1)) scripts/slurm_predict.sh
+#   sbatch --wait --array=0-$(($(errata shards --count) - 1)) scripts/slurm_predict.sh
 # then, anywhere: dvc repro --pull   (restores every shard, runs the rest of the pipeline).
+# On a node with no GPU (scripts/slurm_local.sh's), sbatch's own --gres=none --cpus-per-task=1
+# override the two requests below (README: "across machines").
 # Arguments go to `errata shards` (e.g. --machines 8 with --array=0-7: a task runs several models).
 #SBATCH --job-name=errata-predict
 #SBATCH --gres=gpu:1
