@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up errata from a fresh clone and run the tests; safe to run again.
 #   creates .venv (pip; torch/torchvision pinned with timm and open_clip), installs errata[dev,ssh],
-#   provisions WordNet 3.0 for NLTK, then runs the test suite (extra args go to pytest).
+#   provisions WordNet 3.0 for NLTK, then runs the fast tests (extra args go to pytest; CI runs the
+#   slow ones after it: .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,5 +23,5 @@ fi
 echo "[setup] provisioning WordNet 3.0"
 .venv/bin/python -m errata.provision_wordnet
 .venv/bin/dvc config core.analytics false >/dev/null 2>&1 || true
-echo "[setup] done in $((SECONDS - start)) s; running the tests"
-exec .venv/bin/python -m pytest -q "$@"
+echo "[setup] done in $((SECONDS - start)) s; running the fast tests"
+exec .venv/bin/python -m pytest -q -m "not slow" "$@"

@@ -398,7 +398,7 @@ def test_classifying_with_a_built_taxonomy_never_loads_wordnet(classified, tmp_p
     """What classify needs from WordNet (the class groups) is a taxonomy output."""
     code = (
         "import sys\n"
-        "from errata import classify\n"
+        "from errata.classify import job\n"
         f"job.run([{str(classified / 'preds' / 'resnet50.imagenetx.npz')!r}], {str(tmp_path / 'o')!r},"
         f" taxonomy_dir={str(classified / 'taxonomy')!r})\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('nltk', 'torch')))\n"

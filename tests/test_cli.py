@@ -24,6 +24,19 @@ def test_help_lists_every_subcommand():
         assert done.value.code == 0
 
 
+VERBS = {"taxonomy": ["build", "explain", "calibrate"], "oov": ["proposals", "calibrate", "embed", "decide"]}
+
+
+@pytest.mark.parametrize("command", list(VERBS))
+def test_every_verb_has_a_one_line_description(command):
+    out = subprocess.run(
+        [sys.executable, "-m", "errata", command, "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    listed = dict(re.findall(r"^    (\w+)\s*\n?\s+(\S.*)$", out, flags=re.M))
+    assert list(listed) == VERBS[command]
+    assert all(len(line) > 10 for line in listed.values()), listed
+
+
 def test_sources_list(capsys):
     assert main(["sources", "list"]) == 0
     out = capsys.readouterr().out
