@@ -57,20 +57,28 @@ def _taxonomy(args: argparse.Namespace) -> None:
 
     if args.explain[:1] == ["calibrate"] and len(args.explain) == 2:
         from errata import calibration, superclasses
+        from errata.papers import crossval
 
         defs = superclasses.load(args.definitions)
-        report = calibration.superclass_report(
-            calibration.read_verdicts(Path(args.explain[1])),
-            [d.id for d in defs],
-            superclasses.membership(defs),
+        verdicts = calibration.read_verdicts(Path(args.explain[1]))
+        ids, member = [d.id for d in defs], superclasses.membership(defs)
+        print(calibration.render_superclass_report(calibration.superclass_report(verdicts, ids, member)))
+        cv = crossval.cross_validate(verdicts, ids, member, args.folds, args.repeats, args.seed)
+        print(crossval.render(cv))
+        return
+    if args.explain == ["calibrate"] and args.experts:
+        from errata.papers import expert_calibration as ec
+
+        setting = ec.build(
+            args.definitions, args.labels, args.cooccurrence_images, args.min_count, args.per_images
         )
-        print(calibration.render_superclass_report(report))
+        print(ec.render(ec.report(setting)))
         return
     if args.explain:
         if len(args.explain) != 3 or args.explain[0] != "explain":
             raise ErrataError(
                 "usage: errata taxonomy explain CLASS_A CLASS_B (index, wnid or name), "
-                "or errata taxonomy calibrate VERDICTS.json"
+                "errata taxonomy calibrate VERDICTS.json, or errata taxonomy calibrate --experts"
             )
         print(taxonomy.explain(args.explain[1], args.explain[2], args.definitions, args.cooccurrence))
         return
@@ -280,11 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="build superclasses, overlapping classes, co-occurrence pairs (or: explain A B)",
         description="`errata taxonomy --out DIR` builds the taxonomy; "
         "`errata taxonomy calibrate VERDICTS.json` measures the superclasses against the "
-        "reference's per-image verdicts; `errata taxonomy explain CLASS_A CLASS_B [--cooccurrence DIR]` "
+        "reference's per-image verdicts, in sample and cross-validated over class pairs; "
+        "`errata taxonomy calibrate --experts` measures superclasses and co-occurrence pairs against "
+        "the experts' categories; `errata taxonomy explain CLASS_A CLASS_B [--cooccurrence DIR]` "
         "says why two classes do or do not share a superclass and how often they co-occur. A class "
         "is an index, a wnid or any of its names.",
     )
-    p.add_argument("explain", nargs="*", help="explain CLASS_A CLASS_B | calibrate VERDICTS.json")
+    p.add_argument(
+        "explain", nargs="*", help="explain CLASS_A CLASS_B | calibrate VERDICTS.json | calibrate --experts"
+    )
     p.add_argument("--out", type=Path, default=None, help="directory to build the taxonomy in")
     p.add_argument("--definitions", type=Path, default=None, help="superclass YAML (default: bundled)")
     p.add_argument(
@@ -308,6 +320,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=cooccurrence.REFERENCE_IMAGES,
         help="the threshold is --min-count per this many counted images, scaled to the images counted "
         "(default 30000, the reference's; 'none': --min-count is an absolute count)",
+    )
+    p.add_argument("--folds", type=int, default=5, help="calibrate: cross-validation folds over class pairs")
+    p.add_argument("--repeats", type=int, default=10, help="calibrate: cross-validation repeats (seeds)")
+    p.add_argument("--seed", type=int, default=0, help="calibrate: the first cross-validation seed")
+    p.add_argument(
+        "--experts",
+        action="store_true",
+        help="calibrate: against the experts' categories, with the co-occurrence options above",
     )
     p.set_defaults(handler=_taxonomy)
 

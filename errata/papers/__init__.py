@@ -1,0 +1,1 @@
+"""Measurements against the papers and the reference: calibration, agreement, published tables."""
