@@ -55,7 +55,7 @@ def _taxonomy(args: argparse.Namespace) -> None:
     from errata import labelsets, taxonomy
     from errata.atomic import staged_dir
 
-    if args.explain[:1] == ["calibrate"] and len(args.explain) == 2:
+    if args.explain[:1] == ["calibrate"] and len(args.explain) == 2 and not args.experts:
         from errata import calibration, superclasses
         from errata.papers import crossval
 
