@@ -1,11 +1,13 @@
 """Inference on CPU with randomly initialised tiny models and generated images: each library's class
-order, the runner against a plain model(transform(image)) loop, grouping, resume, unreadable files."""
+order, the runner against a plain model(transform(image)) loop and against one-model runs, one decode
+per image whatever the preprocessings, resume, unreadable files."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,17 +26,21 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY_CLIP = "tiny-clip-test"
 open_clip.add_model_config(ROOT / "tests" / "data" / f"{TINY_CLIP}.json")
 
-# test_vit and test_convnext share a preprocessing (bicubic, mean/std 0.5); the others differ
+# 5 preprocessings: test_vit and test_convnext share one (bicubic, mean/std 0.5); test_resnet's is
+# bilinear, test_efficientnet's has ImageNet's mean/std; mobilenet_v3_small has torchvision's
+# (resnet18's, at 1/30 of its FLOPs) and the CLIP open_clip's
 SPECS = [
     "test_vit.r160_in1k",
     "test_convnext.r160_in1k",
     "test_resnet.r160_in1k",
     "torchvision/mobilenet_v3_small.IMAGENET1K_V1",
     f"open_clip/{TINY_CLIP}.none",
+    "test_efficientnet.r160_in1k",
 ]
 CONFIG = runner.RunConfig(
     batch_size=8, workers=0, chunk_size=16, on_unreadable="skip", random_weights=True, clip_templates="simple"
 )
+WITH_WORKERS = replace(CONFIG, workers=2, save_logits=True)
 
 
 def test_timm_class_order_is_the_sorted_wnid_order():
@@ -98,17 +104,36 @@ def _direct_loop(spec: str, folder: Path) -> dict[str, np.ndarray]:
     return {"file_names": np.array(names), "topk": np.stack(topk), "probs": np.stack(probs)}
 
 
+class DecodeLog:
+    """Every decode's file name, appended to a file by this process and by DataLoader workers
+    (forked, they inherit the patched loader)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.clear()
+
+    def clear(self) -> None:
+        self.path.write_text("")
+
+    def record(self, path: Path) -> None:
+        with open(self.path, "a") as f:
+            f.write(f"{Path(path).name}\n")
+
+    def counts(self) -> Counter[str]:
+        return Counter(self.path.read_text().split())
+
+
 @pytest.fixture(scope="module")
-def counted_decodes(monkeypatch_module):
-    counts: Counter[str] = Counter()
+def counted_decodes(monkeypatch_module, tmp_path_factory):
+    log = DecodeLog(tmp_path_factory.mktemp("decodes") / "decodes.txt")
     original = val_images.load_rgb
 
     def counting(path):
-        counts[Path(path).name] += 1
+        log.record(path)
         return original(path)
 
     monkeypatch_module.setattr(val_images, "load_rgb", counting)
-    return counts
+    return log
 
 
 @pytest.fixture(scope="module")
@@ -119,19 +144,33 @@ def monkeypatch_module():
 
 @pytest.fixture(scope="module")
 def predicted(val_folder, tmp_path_factory, counted_decodes):
+    """Every model of SPECS in one run, with 2 DataLoader workers, and the decodes it made."""
     out = tmp_path_factory.mktemp("predicted")
     counted_decodes.clear()
     images = imagefolder.select(imagefolder.list_images(val_folder), "found", val_folder)
-    paths = runner.run([modelspec.parse(s) for s in SPECS], images, out, CONFIG)
-    return out, paths, Counter(counted_decodes)
+    paths = runner.run([modelspec.parse(s) for s in SPECS], images, out, WITH_WORKERS)
+    return out, paths, counted_decodes.counts()
 
 
 @pytest.mark.slow
-def test_each_image_is_decoded_once_per_preprocessing_group(predicted):
+def test_each_image_is_decoded_once_whatever_the_preprocessings(predicted):
     _, paths, decodes = predicted
     groups = {runner.read_meta(p)["preprocessing"] for p in paths}
-    assert len(paths) == 5 and len(groups) == 4
-    assert set(decodes.values()) == {4} and len(decodes) == N_GENERATED_IMAGES
+    assert len(paths) == 6 and len(groups) == 5
+    assert len(decodes) == N_GENERATED_IMAGES and set(decodes.values()) == {1}  # the corrupt file too
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", SPECS)
+def test_runner_equals_the_one_model_run_bit_for_bit(predicted, val_folder, tmp_path, spec):
+    out, _, _ = predicted
+    images = imagefolder.list_images(val_folder)
+    [alone] = runner.run([modelspec.parse(spec)], images, tmp_path, replace(WITH_WORKERS, workers=0))
+    with np.load(out / modelspec.parse(spec).file_name) as together, np.load(alone) as one:
+        assert set(together.files) == set(one.files) >= {"topk", "probs", "logits", "skipped_files"}
+        for key in set(one.files) - {"meta"}:
+            assert np.array_equal(together[key], one[key]), key
+    assert runner.read_meta(alone)["models_together"] == 1
 
 
 @pytest.mark.slow
@@ -158,7 +197,8 @@ def test_output_records_what_it_ran_and_what_it_skipped(predicted):
     assert meta["library"] == "torchvision" and meta["weights"] == "random (torch.manual_seed(0))"
     assert "resize_size=[256]" in meta["preprocessing"] and meta["device"] == "cpu"
     assert meta["n_images"] == N_GENERATED_IMAGES and meta["n_skipped_unreadable"] == 1
-    assert meta["group_images_per_s"] > 0 and not (out / runner.PARTIAL_DIR).exists()
+    assert meta["models_together"] == len(SPECS) and meta["wall_s"] > 0 and meta["images_per_s"] > 0
+    assert not (out / runner.PARTIAL_DIR).exists()
 
 
 @pytest.mark.slow
@@ -171,31 +211,67 @@ def test_class_folder_layout_gives_the_same_predictions(predicted, tmp_path):
     assert np.array_equal(np.load(path)["topk"], np.load(out / f"{SPECS[2]}.npz")["topk"])
 
 
+def _same_predictions(path: Path, reference: Path) -> bool:
+    with np.load(path) as got, np.load(reference) as want:
+        return all(np.array_equal(got[k], want[k]) for k in ("file_names", "topk", "probs", "skipped_files"))
+
+
+TWO_PREPROCESSINGS = [modelspec.parse(s) for s in (SPECS[2], SPECS[5])]
+
+
 @pytest.mark.slow
-def test_a_killed_run_resumes_without_redoing_finished_chunks(val_folder, tmp_path, counted_decodes):
+def test_a_killed_run_resumes_decoding_only_unfinished_chunks_once(
+    predicted, val_folder, tmp_path, counted_decodes
+):
+    out, _, _ = predicted
     images = imagefolder.list_images(val_folder)
-    spec = [modelspec.parse(SPECS[2])]
     counted_decodes.clear()
     original = val_images.load_rgb
 
-    def dies_on_the_20th(path):
-        if sum(counted_decodes.values()) == 20:
+    def dies_on_the_21st(path):
+        if sum(counted_decodes.counts().values()) == 20:
             raise KeyboardInterrupt
         return original(path)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(val_images, "load_rgb", dies_on_the_20th)
+        mp.setattr(val_images, "load_rgb", dies_on_the_21st)
         with pytest.raises(KeyboardInterrupt):
-            runner.run(spec, images, tmp_path, CONFIG)
-    assert sum(counted_decodes.values()) == 20  # chunk 0 (16 images) finished, chunk 1 not
+            runner.run(TWO_PREPROCESSINGS, images, tmp_path, CONFIG)
+    assert sum(counted_decodes.counts().values()) == 20  # chunk 0 (16 images) finished, chunk 1 not
     counted_decodes.clear()
-    [path] = runner.run(spec, images, tmp_path, CONFIG)
-    assert sum(counted_decodes.values()) == N_GENERATED_IMAGES - 16
-    whole = runner.run(spec, images, tmp_path / "whole", CONFIG)[0]
-    assert np.array_equal(np.load(path)["topk"], np.load(whole)["topk"])
+    paths = runner.run(TWO_PREPROCESSINGS, images, tmp_path, CONFIG)
+    resumed = counted_decodes.counts()
+    assert len(resumed) == N_GENERATED_IMAGES - 16 and set(resumed.values()) == {1}
+    assert all(_same_predictions(p, out / p.relative_to(tmp_path)) for p in paths)
     counted_decodes.clear()
-    runner.run(spec, images, tmp_path, CONFIG)  # finished: nothing decoded again
-    assert sum(counted_decodes.values()) == 0
+    runner.run(TWO_PREPROCESSINGS, images, tmp_path, CONFIG)  # finished: nothing decoded again
+    assert counted_decodes.counts() == Counter()
+
+
+@pytest.mark.slow
+def test_chunks_left_unmerged_are_merged_later_without_decoding_or_building_a_model(
+    predicted, val_folder, tmp_path, counted_decodes
+):
+    """A shard's first step computes its models together (`finish=False`); each model's own run (its
+    DVC stage) then only merges."""
+    out, _, _ = predicted
+    images = imagefolder.list_images(val_folder)
+    counted_decodes.clear()
+    assert runner.run(TWO_PREPROCESSINGS, images, tmp_path, CONFIG, finish=False)
+    assert not any(runner.output_path(tmp_path, s).exists() for s in TWO_PREPROCESSINGS)
+    assert set(counted_decodes.counts().values()) == {1}
+    counted_decodes.clear()
+
+    def no_model(*_):
+        raise AssertionError("a model was built")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(runner, "_prepare", no_model)
+        for spec in TWO_PREPROCESSINGS:
+            [path] = runner.run([spec], images, tmp_path, CONFIG)
+            assert _same_predictions(path, out / spec.file_name)
+            assert runner.read_meta(path)["models_together"] == 2
+    assert counted_decodes.counts() == Counter() and not (tmp_path / runner.PARTIAL_DIR).exists()
 
 
 @pytest.mark.slow

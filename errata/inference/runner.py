@@ -1,12 +1,18 @@
 """Run many models over the validation images, built for thousands of models:
 
-- models are grouped by preprocessing; each image is decoded and transformed once per group and
-  fed to every model of the group;
+- each image is decoded once per call, whatever the models' preprocessings: each library's own
+  transform is applied to that one decoded image, and every model gets exactly the batches a run of
+  its preprocessing alone gives it, so its results are bit-identical to a one-model run;
 - DataLoader workers and pinned memory; on GPU `inference_mode`, bfloat16 autocast, channels-last;
 - work is done in chunks of images, each written as soon as it is finished, so an interrupted run
-  resumes without redoing finished models or finished chunks;
+  resumes without redoing (or decoding again) finished chunks or finished models; `finish=False`
+  stops there and leaves each model's chunks for a later run of that model to merge (a shard's first
+  step, `errata.shards`);
 - each model's result is the project's `.npz` (top-5 classes and probabilities, logits on request)
   with its metadata: library and version, weights, resolved preprocessing, device, images/s, time.
+
+Every model of a call that still has work is held on the device at once: a call should get the
+models its device holds (`errata shards --machines` sizes the calls of a pipeline).
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from errata import __version__, imagefolder, imagenet, inputs, modelspec
@@ -88,18 +93,26 @@ def _device(name: str) -> torch.device:
 
 
 def predict(
-    images_dir: Path, model_specs: Sequence[str], out: Path, expect: str, config: RunConfig
+    images_dir: Path,
+    model_specs: Sequence[str],
+    out: Path,
+    expect: str,
+    config: RunConfig,
+    finish: bool = True,
 ) -> list[Path]:
     """`errata predict` and the `predict` stage: check the specs, the folder and `out` before
     loading any model, then run."""
     specs = [modelspec.parse(s) for s in model_specs]
     inputs.require_out_dir(out)
     images = imagefolder.select(imagefolder.list_images(images_dir), expect, images_dir)
-    return run(specs, images, out, config)
+    return run(specs, images, out, config, finish)
 
 
-def run(specs: Sequence[ModelSpec], images: dict[int, Path], out: Path, config: RunConfig) -> list[Path]:
-    """Predictions of every model over `images` (validation position -> file); returns their paths."""
+def run(
+    specs: Sequence[ModelSpec], images: dict[int, Path], out: Path, config: RunConfig, finish: bool = True
+) -> list[Path]:
+    """Predictions of every model over `images` (validation position -> file); returns their paths.
+    With `finish` False, every chunk of every model and no result (see the module's docstring)."""
     config.check()
     positions = sorted(images)
     todo = []
@@ -108,42 +121,42 @@ def run(specs: Sequence[ModelSpec], images: dict[int, Path], out: Path, config: 
         if path.exists() and read_meta(path).get("fingerprint") == _fingerprint(spec, positions, config):
             print(f"{spec.spec}: finished earlier -> {path}")
         else:
-            todo.append(spec)
-    groups: dict[str, list[models.Resolved]] = {}
-    for spec in todo:
-        resolved = models.resolve(spec, config.random_weights, config.clip_templates)
-        groups.setdefault(resolved.preprocessing, []).append(resolved)
+            todo.append(models.resolve(spec, config.random_weights, config.clip_templates))
+    prints = {r.spec: _fingerprint(r.spec, positions, config) for r in todo}
+    for r in todo:
+        _reset_partial_unless(_partial_dir(out, r.spec), prints[r.spec])
     device = _device(config.device)
-    for i, members in enumerate(groups.values(), start=1):
-        label = f"group {i}/{len(groups)} ({len(members)} model{'s' * (len(members) > 1)})"
-        _run_group(members, images, positions, Path(out), config, device, label)
+    chunks = [positions[i : i + config.chunk_size] for i in range(0, len(positions), config.chunk_size)]
+    if todo:
+        _run_chunks(todo, chunks, images, Path(out), config, device)
+    if finish:
+        for r in todo:
+            _merge(r, len(positions), len(chunks), Path(out), config, device, prints[r.spec])
     return [output_path(out, s) for s in specs]
 
 
-def _run_group(
-    members: list[models.Resolved],
+def _run_chunks(
+    todo: list[models.Resolved],
+    chunks: list[list[int]],
     images: dict[int, Path],
-    positions: list[int],
     out: Path,
     config: RunConfig,
     device: torch.device,
-    label: str,
 ) -> None:
-    chunks = [positions[i : i + config.chunk_size] for i in range(0, len(positions), config.chunk_size)]
-    prints = {r.spec: _fingerprint(r.spec, positions, config) for r in members}
-    for r in members:
-        _reset_partial_unless(_partial_dir(out, r.spec), prints[r.spec])
-    nets = {r.spec: _prepare(r.build(), device) for r in members}
-    start = time.perf_counter()
-    with tqdm(total=len(positions), unit="img", desc=label) as bar:
+    """Every chunk some model lacks, for the models that lack it; a model is built when first needed
+    (a run that only merges loads no weights)."""
+    nets: dict[ModelSpec, torch.nn.Module] = {}
+    n_groups = len({r.preprocessing for r in todo})
+    label = f"{len(todo)} model{'s' * (len(todo) > 1)}, {n_groups} preprocessing{'s' * (n_groups > 1)}"
+    with tqdm(total=sum(map(len, chunks)), unit="img", desc=label) as bar:
         for c, chunk in enumerate(chunks):
-            need = [r for r in members if not _chunk_path(out, r.spec, c).exists()]
+            need = [r for r in todo if not _chunk_path(out, r.spec, c).exists()]
+            for r in need:
+                if r.spec not in nets:
+                    nets[r.spec] = _prepare(r.build(), device)
             if need:
                 _run_chunk(need, nets, chunk, images, out, c, config, device)
             bar.update(len(chunk))
-    wall = time.perf_counter() - start
-    for r in members:
-        _merge(r, chunks, out, config, device, wall, prints[r.spec])
 
 
 def _prepare(net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
@@ -173,37 +186,43 @@ def _run_chunk(
     config: RunConfig,
     device: torch.device,
 ) -> None:
-    dataset = val_images.ValImages([(p, images[p]) for p in chunk], need[0].transform)
-    loader = DataLoader(
-        dataset,
-        batch_size=config.batch_size,
-        num_workers=config.workers,
+    """One pass over the chunk's images, each decoded once for the preprocessings of `need`."""
+    start = time.perf_counter()
+    groups: dict[str, list[models.Resolved]] = {}
+    for r in need:
+        groups.setdefault(r.preprocessing, []).append(r)
+    members = list(groups.values())
+    loader = val_images.batches(
+        [(p, images[p]) for p in chunk],
+        [group[0].transform for group in members],
+        config.batch_size,
+        config.workers,
         pin_memory=device.type == "cuda",
-        collate_fn=val_images.collate,
     )
     parts: dict[ModelSpec, dict[str, list[np.ndarray]]] = {
         r.spec: {"positions": [], "topk": [], "probs": [], "logits": []} for r in need
     }
     skipped: list[int] = []
-    for batch, batch_positions, bad in loader:
-        if bad and config.on_unreadable == "stop":
-            raise ErrataError(
-                f"{bad[0][1]}: cannot decode this image. Finished work is kept: rerun to resume after "
-                f"fixing or removing it, or skip and record such files (--on-unreadable skip; "
-                f"predict.on_unreadable: skip)"
-            )
-        skipped += [pos for pos, _ in bad]
-        if not batch_positions:
+    for batch in loader:
+        if batch.transform == 0:  # each batch of files once, whatever the number of preprocessings
+            if batch.unreadable and config.on_unreadable == "stop":
+                raise ErrataError(
+                    f"{batch.unreadable[0][1]}: cannot decode this image. Finished work is kept: rerun to "
+                    f"resume after fixing or removing it, or skip and record such files "
+                    f"(--on-unreadable skip; predict.on_unreadable: skip)"
+                )
+            skipped += [pos for pos, _ in batch.unreadable]
+        if not batch.positions:
             continue
-        batch = batch.to(device, non_blocking=True)
+        pixels = batch.images.to(device, non_blocking=True)
         if device.type == "cuda":
-            batch = batch.contiguous(memory_format=torch.channels_last)
-        for r in need:
-            logits = _forward(nets[r.spec], batch, device)
+            pixels = pixels.contiguous(memory_format=torch.channels_last)
+        for r in members[batch.transform]:
+            logits = _forward(nets[r.spec], pixels, device)
             probs = logits.softmax(dim=-1)
             top = probs.topk(TOP_K, dim=-1)
             part = parts[r.spec]
-            part["positions"].append(np.asarray(batch_positions, dtype=np.int64))
+            part["positions"].append(np.asarray(batch.positions, dtype=np.int64))
             part["topk"].append(top.indices.cpu().numpy().astype(np.int16))
             part["probs"].append(top.values.cpu().numpy().astype(np.float32))
             if config.save_logits:
@@ -215,9 +234,12 @@ def _run_chunk(
         "logits": np.zeros((0, imagenet.NUM_CLASSES), np.float16),
     }
     keys = [*empty][: 4 if config.save_logits else 3]
+    pass_info = {"wall_s": np.float64(time.perf_counter() - start), "n_models": np.int64(len(need))}
     for r in need:
         arrays = {k: np.concatenate(parts[r.spec][k]) if parts[r.spec][k] else empty[k] for k in keys}
-        write_npz(_chunk_path(out, r.spec, c), skipped=np.asarray(skipped, dtype=np.int64), **arrays)
+        write_npz(
+            _chunk_path(out, r.spec, c), skipped=np.asarray(skipped, dtype=np.int64), **pass_info, **arrays
+        )
 
 
 def _forward(net: torch.nn.Module, batch: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -231,20 +253,21 @@ def _forward(net: torch.nn.Module, batch: torch.Tensor, device: torch.device) ->
 
 def _merge(
     r: models.Resolved,
-    chunks: list[list[int]],
+    n_images: int,
+    n_chunks: int,
     out: Path,
     config: RunConfig,
     device: torch.device,
-    wall: float,
     fingerprint: str,
 ) -> None:
     loaded = []
-    for c in range(len(chunks)):
+    for c in range(n_chunks):
         with np.load(_chunk_path(out, r.spec, c), allow_pickle=False) as z:
             loaded.append({k: z[k] for k in z.files})
+    wall = float(sum(part.pop("wall_s") for part in loaded))
+    together = int(max(part.pop("n_models") for part in loaded))
     arrays = {k: np.concatenate([part[k] for part in loaded]) for k in loaded[0]}
     positions, skipped = arrays.pop("positions").astype(np.int64), arrays.pop("skipped")
-    n_images = sum(len(c) for c in chunks)
     meta = {
         **r.meta,
         "errata_version": __version__,
@@ -253,8 +276,10 @@ def _merge(
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "n_images": n_images,
         "n_skipped_unreadable": int(len(skipped)),
-        "group_wall_s": round(wall, 3),
-        "group_images_per_s": round(n_images / wall, 2) if wall > 0 else None,
+        # the passes that computed its chunks, each shared with up to `models_together` models
+        "wall_s": round(wall, 3),
+        "images_per_s": round(n_images / wall, 2) if wall > 0 else None,
+        "models_together": together,
     }
     names = np.array([imagenet.val_file_name(p) for p in positions], dtype=str)
     skipped_names = np.array([imagenet.val_file_name(p) for p in skipped], dtype=str)

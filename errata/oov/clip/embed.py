@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from errata import __version__, imagefolder
@@ -47,23 +46,19 @@ def encode_images(
     clip: Clip, items: Sequence[tuple[int, Path]], run: Throughput, desc: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(positions, unit embeddings as float16, positions that could not be decoded)."""
-    loader = DataLoader(
-        val_images.ValImages(items, clip.preprocess),
-        batch_size=run.batch_size,
-        num_workers=run.workers,
-        pin_memory=clip.device.type == "cuda",
-        collate_fn=val_images.collate,
+    loader = val_images.batches(
+        items, [clip.preprocess], run.batch_size, run.workers, pin_memory=clip.device.type == "cuda"
     )
     positions, vectors, skipped = [], [], []
     with tqdm(total=len(items), unit="img", desc=desc) as bar:
-        for batch, batch_positions, bad in loader:
-            skipped += [pos for pos, _ in bad]
-            if batch_positions:
+        for batch in loader:
+            skipped += [pos for pos, _ in batch.unreadable]
+            if batch.positions:
                 with torch.inference_mode(), _autocast(clip.device):
-                    features = clip.model.encode_image(batch.to(clip.device, non_blocking=True))
+                    features = clip.model.encode_image(batch.images.to(clip.device, non_blocking=True))
                 vectors.append(_unit(features).cpu().numpy())
-                positions += batch_positions
-            bar.update(len(batch_positions) + len(bad))
+                positions += batch.positions
+            bar.update(len(batch.positions) + len(batch.unreadable))
     width = clip.model.visual.output_dim
     out = np.concatenate(vectors) if vectors else np.zeros((0, width), np.float16)
     return np.asarray(positions, np.int64), out, np.asarray(sorted(skipped), np.int64)
