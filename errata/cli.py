@@ -225,7 +225,17 @@ def _shards(args: argparse.Namespace) -> None:
         print(len(plan))
     elif args.json:
         print(
-            json.dumps([{"index": s.index, "stages": list(s.stages), "command": s.command} for s in chosen])
+            json.dumps(
+                [
+                    {
+                        "index": s.index,
+                        "models": list(s.models),
+                        "stages": list(s.stages),
+                        "command": s.command,
+                    }
+                    for s in chosen
+                ]
+            )
         )
     elif args.index is not None:
         print(chosen[0].command)

@@ -1,11 +1,13 @@
 """A shared DVC remote, as a team uses it: two clones ("machines") each run one predict shard and
-push it with its run-cache entry; a third restores both shards instead of running them and runs the
-rest of the pipeline; a fresh clone of its commit pulls from a local-path remote, and another over
-SSH, and rebuilds only the outputs that are not pushed."""
+push it with its run-cache entries (the first shard holds two models of different preprocessings,
+run together); a third restores both shards instead of running them and runs the rest of the
+pipeline; a fresh clone of its commit pulls from a local-path remote, and another over SSH, and
+rebuilds only the outputs that are not pushed."""
 
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import shutil
 import socket
@@ -15,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from repo_copy import (
@@ -28,7 +31,8 @@ from repo_copy import (
     stages_run,
 )
 
-MODELS = ["test_resnet.r160_in1k", "test_vit.r160_in1k"]
+MODELS = ["test_resnet.r160_in1k", "test_vit.r160_in1k", "test_efficientnet.r160_in1k"]
+SHARDS = [MODELS[::2], MODELS[1:2]]  # errata shards --machines 2
 PREDICTS = {f"predict@{m}" for m in MODELS}
 ALL = STAGES | PREDICTS
 # the output marked `push: false` in dvc.yaml is classify's data/classified; `dvc status` lists too
@@ -61,9 +65,9 @@ def _clone(source: Path, dest: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def machines(public_data, val_folder, tmp_path_factory) -> Machines:
-    """origin: the small pipeline with two models and a local-path default remote, committed;
-    machine a runs shard 0 as scripts/slurm_predict.sh, b shard 1 as `errata shards --index 1`
-    prints it; c, a third clone, runs `dvc repro --pull`."""
+    """origin: the small pipeline with three models and a local-path default remote, committed;
+    over two machines (`--machines 2`), a runs shard 0 as scripts/slurm_predict.sh, b shard 1 as
+    `errata shards --index 1` prints it; c, a third clone, runs `dvc repro --pull`."""
     root = tmp_path_factory.mktemp("team")
     origin = copy_working_tree(root / "origin")
     configure_small(origin, val_folder, MODELS)
@@ -72,14 +76,14 @@ def machines(public_data, val_folder, tmp_path_factory) -> Machines:
     (origin / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     dvc(origin, "remote", "add", "-d", "shared", str(root / "remote"))
     git(origin, "add", "-A")
-    git(origin, "commit", "-qm", "small pipeline, two models, a shared remote")
+    git(origin, "commit", "-qm", "small pipeline, three models, a shared remote")
     # a: a SLURM array task (the script's own clone is removed when it ends)
     (root / "scratch").mkdir()
     slurm = {"SLURM_SUBMIT_DIR": str(origin), "SLURM_ARRAY_TASK_ID": "0", "TMPDIR": str(root / "scratch")}
-    logs = {"a": run(origin, ["bash", "scripts/slurm_predict.sh"], **slurm)}
+    logs = {"a": run(origin, ["bash", "scripts/slurm_predict.sh", "--machines", "2"], **slurm)}
     # b: a host in a shell loop, given the command `errata shards` prints for it
     b = _clone(origin, root / "b")
-    command = run(b, [sys.executable, "-m", "errata", "shards", "--index", "1"]).strip()
+    command = run(b, [sys.executable, "-m", "errata", "shards", "--machines", "2", "--index", "1"]).strip()
     logs["b"] = run(b, ["bash", "-c", command])
     shards_pushed = _remote_objects(root / "remote")
     done = _clone(origin, root / "c")
@@ -91,9 +95,12 @@ def machines(public_data, val_folder, tmp_path_factory) -> Machines:
 
 
 @pytest.mark.slow
-def test_each_machine_runs_only_its_shard(machines):
-    assert stages_run(machines.logs["a"]) == {f"predict@{MODELS[0]}"}
-    assert stages_run(machines.logs["b"]) == {f"predict@{MODELS[1]}"}
+def test_each_machine_runs_only_its_shard_its_models_together(machines):
+    for log, models in zip((machines.logs["a"], machines.logs["b"]), SHARDS, strict=True):
+        assert stages_run(log) == {f"predict@{m}" for m in models}
+        for m in models:  # computed in one pass of the shard's models, so each image decoded once
+            with np.load(machines.done / "data" / "inference" / f"{m}.npz") as z:
+                assert json.loads(str(z["meta"]))["models_together"] == len(models)
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ def test_one_shard_per_model_in_params_order():
     )
 
 
-def test_machines_get_the_models_round_robin():
+def test_machines_get_the_models_round_robin_and_run_them_together_first():
     plan = shards.plan(MODELS, machines=3)
     assert [s.stages for s in plan] == [
         ("predict@resnet50.a1_in1k", "predict@vit.x"),
@@ -32,15 +32,18 @@ def test_machines_get_the_models_round_robin():
         ("predict@open_clip/ViT-B-32.openai",),
     ]
     assert plan[0].command == (
-        "dvc repro --single-item predict@resnet50.a1_in1k predict@vit.x"
+        "python stages/predict.py --together resnet50.a1_in1k vit.x --out data/inference"
+        " && dvc repro --single-item predict@resnet50.a1_in1k predict@vit.x"
         " && dvc push --run-cache predict@resnet50.a1_in1k predict@vit.x"
     )
     assert len(shards.plan(MODELS, machines=10)) == 4  # never an empty shard
 
 
 def test_names_that_need_quoting_are_quoted():
-    assert shards.plan(["a model"])[0].command == (
-        "dvc repro --single-item 'predict@a model' && dvc push --run-cache 'predict@a model'"
+    assert shards.plan(["a model", "b"], machines=1)[0].command == (
+        "python stages/predict.py --together 'a model' b --out data/inference"
+        " && dvc repro --single-item 'predict@a model' predict@b"
+        " && dvc push --run-cache 'predict@a model' predict@b"
     )
 
 
@@ -68,10 +71,11 @@ def test_cli_prints_what_a_scheduler_reads(tmp_path, capsys):
     assert main(["shards", "--params", str(params), "--machines", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("\t")[0] for line in lines] == ["0", "1"]
-    assert lines[1].split("\t")[1].startswith("dvc repro --single-item predict@torchvision/")
+    assert lines[1].split("\t")[1].startswith("python stages/predict.py --together torchvision/")
     assert main(["shards", "--params", str(params), "--json", "--machines", "2", "--index", "1"]) == 0
     (shard,) = json.loads(capsys.readouterr().out)
     assert shard["index"] == 1
+    assert shard["models"] == ["torchvision/resnet50.IMAGENET1K_V2", "vit.x"]
     assert shard["stages"] == ["predict@torchvision/resnet50.IMAGENET1K_V2", "predict@vit.x"]
     assert main(["shards", "--params", str(params), "--index", "9"]) == 2
     assert "shard index 9 outside 0..3" in capsys.readouterr().err

@@ -1,6 +1,12 @@
-"""Inference spread over machines: each `predict@<spec>` stage is a shard that one machine runs and
-pushes, with its run-cache entry, to the shared DVC remote; any clone then restores it instead of
-running it (`dvc repro --pull`)."""
+"""Inference spread over machines. Each `predict@<spec>` stage is one model's result: a new model is
+a new stage, and no other stage reruns for it. A shard is a set of those stages that one machine
+runs and pushes, with their run-cache entries, to the shared DVC remote; any clone then restores
+them instead of running them (`dvc repro --pull`).
+
+A shard of several models first runs their inference together (`stages/predict.py --together`),
+each image decoded once for all of them, and leaves each model's chunks unmerged; DVC then runs
+each stage as usual, which only merges its chunks, so every stage is still run, recorded and cached
+by DVC itself."""
 
 from __future__ import annotations
 
@@ -9,20 +15,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from errata.errors import ErrataError
-from errata.pipeline import params
+from errata.pipeline import layout, params
 
 
 @dataclass(frozen=True)
 class Shard:
     index: int
-    stages: tuple[str, ...]
+    models: tuple[str, ...]
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        return tuple(stage_name(m) for m in self.models)
 
     @property
     def command(self) -> str:
-        """What the machine runs: its stages alone (not their upstream), then their outputs and
-        run-cache entries to the default remote."""
+        """What the machine runs: its models' inference together (with more than one), its stages
+        alone (not their upstream), then their outputs and run-cache entries to the default remote."""
         targets = " ".join(shlex.quote(s) for s in self.stages)
-        return f"dvc repro --single-item {targets} && dvc push --run-cache {targets}"
+        stages = f"dvc repro --single-item {targets} && dvc push --run-cache {targets}"
+        if len(self.models) == 1:
+            return stages
+        together = " ".join(shlex.quote(m) for m in self.models)
+        out = shlex.quote(str(layout.path("inference")))
+        return f"python stages/predict.py --together {together} --out {out} && {stages}"
 
 
 def stage_name(spec: str) -> str:
@@ -31,11 +46,11 @@ def stage_name(spec: str) -> str:
 
 def plan(models: list[str], machines: int | None = None) -> list[Shard]:
     """One shard per model, or the models dealt round-robin to `machines` shards (a machine then
-    runs its models one after another)."""
+    decodes each image once for all its models, which it holds on its device at once)."""
     if machines is not None and machines < 1:
         raise ErrataError(f"--machines must be at least 1, got {machines}")
     n = len(models) if machines is None else min(machines, len(models))
-    return [Shard(i, tuple(stage_name(m) for m in models[i::n])) for i in range(n)]
+    return [Shard(i, tuple(models[i::n])) for i in range(n)]
 
 
 def from_params(path: Path = Path("params.yaml"), machines: int | None = None) -> list[Shard]:
