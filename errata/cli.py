@@ -219,11 +219,12 @@ def _shards(args: argparse.Namespace) -> None:
 
     from errata.pipeline import shards
 
+    if args.count:
+        print(len(shards.from_params(args.params, args.machines, by_preprocessing=False)))
+        return
     plan = shards.from_params(args.params, args.machines)
     chosen = plan if args.index is None else [shards.pick(plan, args.index)]
-    if args.count:
-        print(len(plan))
-    elif args.json:
+    if args.json:
         print(
             json.dumps(
                 [
@@ -391,12 +392,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--params", type=Path, default=Path("params.yaml"), help="the pipeline's params file")
     p.add_argument(
-        "--machines", type=int, default=None, help="deal the models to N shards (default: one each)"
+        "--machines",
+        type=int,
+        default=None,
+        help="deal the models to N shards, grouped by preprocessing; each machine runs its models "
+        "together, decoding each image once (default: one shard per model)",
     )
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("--index", type=int, default=None, help="print only shard I's command (0-based)")
     shown.add_argument("--count", action="store_true", help="print the number of shards")
-    p.add_argument("--json", action="store_true", help="index, stages and command of each shard as JSON")
+    p.add_argument(
+        "--json", action="store_true", help="index, models, stages and command of each shard as JSON"
+    )
     p.set_defaults(handler=_shards)
 
     p = sub.add_parser("sources", help="list the pinned outside files, or fetch and verify them")

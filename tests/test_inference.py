@@ -20,7 +20,7 @@ from errata import imagefolder, imagenet, modelspec, predictions
 from errata.cli import main
 from errata.errors import ErrataError
 from errata.inference import images as val_images
-from errata.inference import models, runner
+from errata.inference import models, runner, together
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_CLIP = "tiny-clip-test"
@@ -283,6 +283,12 @@ def test_an_unreadable_image_stops_the_run_naming_it_and_keeps_finished_chunks(v
         runner.run([modelspec.parse(SPECS[2])], imagefolder.list_images(val_folder), tmp_path, config)
     partial = tmp_path / runner.PARTIAL_DIR / SPECS[2]
     assert sorted(p.name for p in partial.glob("chunk_*.npz")) == ["chunk_000000.npz"]
+
+
+def test_models_are_grouped_by_the_preprocessing_predict_resolves():
+    keys = together.preprocessing_keys([*SPECS, "no_such_model.x"])
+    assert keys["test_vit.r160_in1k"] == keys["test_convnext.r160_in1k"]
+    assert len(set(keys.values())) == 6 and keys["no_such_model.x"] == "no_such_model.x"
 
 
 def test_missing_images_are_all_listed_up_front(val_folder):

@@ -154,7 +154,12 @@ def test_throughput_is_timm_s_at_the_input_size_else_scaled_by_gflops():
     assert e.clip_gpu_hours == pytest.approx((1000 + paper_cost.N_TRAIN_IMAGES) / 400 / 3600)
     assert e.slowest[0] == ("torchvision/vgg16.IMAGENET1K_V1", pytest.approx(0.5 / 3600))
     assert (e.n_benchmarked, e.n_from_gflops, e.n_preprocessings) == (3, 1, 3)
-    assert e.decode_hours_grouped == pytest.approx(3 * 1000 / paper_cost.DECODE_PER_S / 3600)
+    # one machine: one decode and 3 transforms per image; 8 machines: 4 shards of one model each,
+    # as many decodes and transforms as models, what each predict@<spec> stage alone costs
+    share, hour = paper_cost.DECODE_SHARE, 1000 / paper_cost.DECODE_PER_S / 3600
+    assert e.decode_hours_sharded[1] == (pytest.approx((share + 3 * (1 - share)) * hour), 3)
+    assert e.decode_hours_sharded[8] == (pytest.approx(4 * hour), 4)
+    assert e.decode_hours_per_stage == pytest.approx(4 * hour)
 
 
 def test_a_model_with_neither_benchmark_nor_gflops_is_an_error():

@@ -10,6 +10,7 @@ import yaml
 
 from errata.cli import main
 from errata.errors import ErrataError
+from errata.inference import together
 from errata.pipeline import shards
 
 MODELS = ["resnet50.a1_in1k", "torchvision/resnet50.IMAGENET1K_V2", "open_clip/ViT-B-32.openai", "vit.x"]
@@ -24,12 +25,16 @@ def test_one_shard_per_model_in_params_order():
     )
 
 
-def test_machines_get_the_models_round_robin_and_run_them_together_first():
-    plan = shards.plan(MODELS, machines=3)
-    assert [s.stages for s in plan] == [
-        ("predict@resnet50.a1_in1k", "predict@vit.x"),
-        ("predict@torchvision/resnet50.IMAGENET1K_V2",),
-        ("predict@open_clip/ViT-B-32.openai",),
+# resnet50.a1_in1k and vit.x share a preprocessing
+KEYS = dict(zip(MODELS, ["a", "b", "c", "a"], strict=True))
+
+
+def test_machines_get_the_models_grouped_by_preprocessing_and_run_them_together_first():
+    plan = shards.plan(MODELS, machines=3, preprocessing=KEYS)
+    assert [s.models for s in plan] == [
+        ("resnet50.a1_in1k", "vit.x"),
+        ("torchvision/resnet50.IMAGENET1K_V2",),
+        ("open_clip/ViT-B-32.openai",),
     ]
     assert plan[0].command == (
         "python stages/predict.py --together resnet50.a1_in1k vit.x --out data/inference"
@@ -37,6 +42,19 @@ def test_machines_get_the_models_round_robin_and_run_them_together_first():
         " && dvc push --run-cache predict@resnet50.a1_in1k predict@vit.x"
     )
     assert len(shards.plan(MODELS, machines=10)) == 4  # never an empty shard
+
+
+def test_shards_are_cut_to_near_equal_sizes_a_group_spanning_a_cut_at_most():
+    models = [f"m{i}" for i in range(10)]
+    keys = {m: "odd" if i % 2 else "even" for i, m in enumerate(models)}
+    plan = shards.plan(models, machines=3, preprocessing=keys)
+    assert [s.models for s in plan] == [
+        ("m0", "m2", "m4", "m6"),
+        ("m8", "m1", "m3"),
+        ("m5", "m7", "m9"),
+    ]
+    # without keys every model is its own group: params order, cut the same way
+    assert [len(s.models) for s in shards.plan(models, machines=4)] == [3, 3, 2, 2]
 
 
 def test_names_that_need_quoting_are_quoted():
@@ -58,7 +76,8 @@ def test_bad_requests_are_refused(tmp_path):
         shards.from_params(params)
 
 
-def test_cli_prints_what_a_scheduler_reads(tmp_path, capsys):
+def test_cli_prints_what_a_scheduler_reads(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(together, "preprocessing_keys", lambda models: KEYS)  # resolving: test_inference
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({"predict": {"models": MODELS}}))
     assert main(["shards", "--params", str(params), "--count"]) == 0
@@ -71,11 +90,14 @@ def test_cli_prints_what_a_scheduler_reads(tmp_path, capsys):
     assert main(["shards", "--params", str(params), "--machines", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("\t")[0] for line in lines] == ["0", "1"]
-    assert lines[1].split("\t")[1].startswith("python stages/predict.py --together torchvision/")
+    assert lines[0].split("\t")[1].startswith("python stages/predict.py --together resnet50.a1_in1k vit.x")
     assert main(["shards", "--params", str(params), "--json", "--machines", "2", "--index", "1"]) == 0
     (shard,) = json.loads(capsys.readouterr().out)
     assert shard["index"] == 1
-    assert shard["models"] == ["torchvision/resnet50.IMAGENET1K_V2", "vit.x"]
-    assert shard["stages"] == ["predict@torchvision/resnet50.IMAGENET1K_V2", "predict@vit.x"]
+    assert shard["models"] == ["torchvision/resnet50.IMAGENET1K_V2", "open_clip/ViT-B-32.openai"]
+    assert shard["stages"] == [
+        "predict@torchvision/resnet50.IMAGENET1K_V2",
+        "predict@open_clip/ViT-B-32.openai",
+    ]
     assert main(["shards", "--params", str(params), "--index", "9"]) == 2
     assert "shard index 9 outside 0..3" in capsys.readouterr().err

@@ -1,6 +1,8 @@
 """What the paper preset costs: GPU time of its models and of the CLIP test from timm's published
-inference throughput (errata/data/timm_benchmark_rtx4090.csv), and the JPEG decoding `predict`
-does on the CPU, for one `predict@<spec>` stage per model and for models grouped by preprocessing.
+inference throughput (errata/data/timm_benchmark_rtx4090.csv), and the JPEG decoding and
+preprocessing `predict` does on the CPU: with each `predict@<spec>` stage run alone, and with the
+models run in shards of `errata shards --machines N`, which decode each image once per shard and
+transform it once per preprocessing the shard holds.
 
 `python -m errata.papers.cost` prints the estimate the README quotes.
 """
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from errata import imagenet
+from errata.inference import together
 from errata.packaged import data_file
 
 BENCHMARK_FILE = data_file("timm_benchmark_rtx4090.csv")
@@ -22,6 +25,11 @@ CLIP_TWIN = ("vit_large_patch14_clip_336", 336)
 # JPEG decoding and preprocessing on 16 CPU cores (PIL, 14-16 DataLoader workers): 456 images/s,
 # benchmarks/README.md (benchmarks/oov.py on the H200 machine)
 DECODE_PER_S = 456.0
+# decoding's share of that per-image work: for the same 500x375 noise JPEGs, 1.70 ms to decode and
+# 3.30 ms for the CLIP test's 336-px preprocessing, on one thread as a DataLoader worker runs
+# (benchmarks/decode_once.py, benchmarks/README.md)
+DECODE_SHARE = 1.70 / (1.70 + 3.30)
+MACHINES = (1, 8)  # the shardings the estimate shows
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,9 @@ class Estimate:
     slowest: list[tuple[str, float]]  # the most expensive models, GPU hours
     n_preprocessings: int
     decode_hours_per_stage: float  # every predict@<spec> stage decodes the 50,000 images itself
-    decode_hours_grouped: float  # `errata predict` over all models: once per preprocessing
+    # machines -> (hours, transforms per image) with `errata shards --machines N`: a decode per
+    # shard and a transform per preprocessing of each shard
+    decode_hours_sharded: dict[int, tuple[float, int]]
 
     @property
     def gpu_hours(self) -> float:
@@ -81,8 +91,18 @@ def estimate(models: pd.DataFrame, bench: pd.DataFrame, n_images: int = imagenet
         slowest=[(rated.loc[i, "spec"], float(s / 3600)) for i, s in slowest.items()],
         n_preprocessings=n_preprocessings,
         decode_hours_per_stage=len(rated) * n_images / DECODE_PER_S / 3600,
-        decode_hours_grouped=n_preprocessings * n_images / DECODE_PER_S / 3600,
+        decode_hours_sharded={n: decode_hours(rated, n, n_images) for n in MACHINES},
     )
+
+
+def decode_hours(models: pd.DataFrame, machines: int, n_images: int) -> tuple[float, int]:
+    """(CPU hours at DECODE_PER_S, transforms per image) of decoding and preprocessing over the
+    shards `errata shards --machines` cuts (`models`: spec and preprocessing columns)."""
+    keys = dict(zip(models["spec"], models["preprocessing"], strict=True))
+    runs = together.cut(list(models["spec"]), machines, keys)
+    transforms = sum(len({keys[m] for m in run}) for run in runs)
+    per_image = len(runs) * DECODE_SHARE + transforms * (1 - DECODE_SHARE)
+    return per_image * n_images / DECODE_PER_S / 3600, transforms
 
 
 def paper_estimate() -> Estimate:
@@ -100,9 +120,13 @@ def render(e: Estimate) -> str:
         f"CLIP test (val + {N_TRAIN_IMAGES:,} training images, knn_train): {e.clip_gpu_hours:.1f} GPU-hours",
         f"total: {e.gpu_hours:.1f} GPU-hours on one RTX 4090 (timm's AMP inference benchmark)",
         f"slowest: {slowest}",
-        f"JPEG decoding at {DECODE_PER_S:.0f} images/s (16 cores): {e.decode_hours_per_stage:.1f} h "
-        f"with one predict@<spec> stage per model, {e.decode_hours_grouped:.1f} h grouped "
-        f"({e.n_preprocessings} preprocessings)",
+        f"JPEG decoding and preprocessing at {DECODE_PER_S:.0f} images/s (16 cores, {DECODE_SHARE:.0%} of it "
+        f"decoding): {e.decode_hours_per_stage:.1f} h with each predict@<spec> stage alone; decoded once "
+        f"per shard ({e.n_preprocessings} preprocessings): "
+        + ", ".join(
+            f"{hours:.1f} h on {n} machine{'s' * (n > 1)} ({transforms} transforms per image)"
+            for n, (hours, transforms) in e.decode_hours_sharded.items()
+        ),
     ]
     return "\n".join(lines)
 

@@ -6,15 +6,21 @@ them instead of running them (`dvc repro --pull`).
 A shard of several models first runs their inference together (`stages/predict.py --together`),
 each image decoded once for all of them, and leaves each model's chunks unmerged; DVC then runs
 each stage as usual, which only merges its chunks, so every stage is still run, recorded and cached
-by DVC itself."""
+by DVC itself. `--machines N` cuts the models into N shards grouped by preprocessing, so each
+preprocessing lands on as few machines as possible: a machine transforms each image once per
+preprocessing it holds.
+
+Every model of a shard is held on its machine's device at once: choose N so that they fit."""
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from errata.errors import ErrataError
+from errata.inference import together
 from errata.pipeline import layout, params
 
 
@@ -44,20 +50,29 @@ def stage_name(spec: str) -> str:
     return f"predict@{spec}"
 
 
-def plan(models: list[str], machines: int | None = None) -> list[Shard]:
-    """One shard per model, or the models dealt round-robin to `machines` shards (a machine then
-    decodes each image once for all its models, which it holds on its device at once)."""
+def plan(
+    models: list[str], machines: int | None = None, preprocessing: Mapping[str, str] | None = None
+) -> list[Shard]:
+    """One shard per model, or `machines` shards of near-equal numbers of models grouped by
+    `preprocessing` (spec -> key; `together.cut`): a machine decodes each image once and transforms
+    it once per preprocessing it holds."""
     if machines is not None and machines < 1:
         raise ErrataError(f"--machines must be at least 1, got {machines}")
-    n = len(models) if machines is None else min(machines, len(models))
-    return [Shard(i, tuple(models[i::n])) for i in range(n)]
+    if machines is None:
+        return [Shard(i, (m,)) for i, m in enumerate(models)]
+    return [Shard(i, part) for i, part in enumerate(together.cut(models, machines, preprocessing or {}))]
 
 
-def from_params(path: Path = Path("params.yaml"), machines: int | None = None) -> list[Shard]:
-    models = params.load("predict", path).get("models") or []
+def from_params(
+    path: Path = Path("params.yaml"), machines: int | None = None, by_preprocessing: bool = True
+) -> list[Shard]:
+    """The shards of `predict.models`; without `by_preprocessing`, the same number of shards
+    (what `--count` needs) without resolving any model."""
+    models = list(params.load("predict", path).get("models") or [])
     if not models:
         raise ErrataError(f"{path}: predict.models is empty: there is no inference to spread")
-    return plan(list(models), machines)
+    grouped = by_preprocessing and machines is not None and machines < len(models)
+    return plan(models, machines, together.preprocessing_keys(models) if grouped else None)
 
 
 def pick(shards: list[Shard], index: int) -> Shard:
