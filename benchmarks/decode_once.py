@@ -14,8 +14,8 @@ at quality 90, so they decode like photographs rather than like noise) and write
   transform applied to it.
 
 One random-weight model per group (timm test models, tinynets, MobileNets: models cheap enough on
-a CPU that the data path shows); each path is timed `--repeat` times, alternating, and the best
-kept. The two paths' outputs are compared array by array and the decodes counted. Then the
+a CPU that the data path shows); each path is timed `--repeat` times, the two alternating which goes
+first, and the best kept. Their outputs are compared array by array and the decodes counted. Then the
 DataLoader alone (decode + transforms, no model) the same two ways, with the peak memory of a
 worker; and the per-image costs at one thread, as DataLoader workers run: decoding, each group's
 transform, and the CLIP test's 336-px preprocessing (`errata.paper_cost` reads these).
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -77,11 +78,15 @@ def noise_jpeg() -> bytes:
     return out.getvalue()
 
 
-def per_image_ms(fn, items: list) -> float:
-    start = time.perf_counter()
-    for item in items:
-        fn(item)
-    return 1000 * (time.perf_counter() - start) / len(items)
+def per_image_ms(fn, items: list, repeat: int = 5) -> float:
+    """Best of `repeat` passes."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for item in items:
+            fn(item)
+        best = min(best, time.perf_counter() - start)
+    return 1000 * best / len(items)
 
 
 def costs(paths: list[Path], transforms: dict[str, models.Transform]) -> None:
@@ -104,35 +109,54 @@ def costs(paths: list[Path], transforms: dict[str, models.Transform]) -> None:
 
 
 class Measured(val_images.DecodedOnce):
-    """The run's dataset, recording each worker's resident-memory growth over its own start."""
+    """The run's dataset, recording the most private memory a worker held beyond its own start
+    (pages it allocated or copied from its parent), sampled as each batch is handed over."""
 
     def __init__(self, *args, log: Path, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.log = log
 
     def __iter__(self):
-        start = _rss_kib("VmRSS")
-        yield from super().__iter__()
+        start, peak = _private_kib(), 0
+        for batch in super().__iter__():
+            peak = max(peak, _private_kib() - start)
+            yield batch
         with open(self.log, "a") as f:
-            f.write(f"{_rss_kib('VmHWM') - start}\n")
+            f.write(f"{peak}\n")
 
 
-def _rss_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    raise KeyError(field)
+def _private_kib() -> int:
+    fields = ("Private_Clean:", "Private_Dirty:")
+    lines = Path("/proc/self/smaps_rollup").read_text().splitlines()
+    return sum(int(line.split()[1]) for line in lines if line.startswith(fields))
 
 
-def loader_alone(items, transforms, batch_size: int, workers: int, log: Path, wait_s: float) -> float:
-    """Images/s of the DataLoader alone; with `wait_s` per batch, a consumer slow enough that every
-    worker's queue fills (the memory peak a GPU-bound run reaches)."""
+class Timed:
+    """Wall and CPU seconds (user + system, this process and its finished DataLoader workers) of a
+    block. On a machine shared with other jobs the CPU seconds are the steadier measure of work."""
+
+    def __enter__(self) -> Timed:
+        self.wall, self.cpu = time.perf_counter(), _cpu_s()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, _cpu_s() - self.cpu
+
+
+def _cpu_s() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def loader_alone(items, transforms, batch_size: int, workers: int, log: Path, wait_s: float = 0) -> Timed:
+    """The DataLoader alone; with `wait_s` per batch, a consumer slow enough that every worker's
+    queue fills (the memory peak a GPU-bound run reaches)."""
     log.write_text("")
     dataset = Measured(items, transforms, batch_size, log=log)
-    start = time.perf_counter()
-    for _ in DataLoader(dataset, batch_size=None, num_workers=workers):
-        time.sleep(wait_s)
-    return len(items) / (time.perf_counter() - start)
+    with Timed() as t:
+        for _ in DataLoader(dataset, batch_size=None, num_workers=workers):
+            time.sleep(wait_s)
+    return t
 
 
 def count_decodes(log: Path) -> None:
@@ -160,11 +184,29 @@ def same_outputs(a: Path, b: Path) -> bool:
         )
 
 
-def row(k: int, n_images: int, t_per_group: float, t_once: float) -> str:
+def timed_calls(
+    folder: Path, calls: list[list[str]], out: Path, config: runner.RunConfig, decodes: Path, n_images: int
+) -> tuple[Timed, float]:
+    """One `runner.predict` per list of specs, timed together, and the decodes per image they made."""
+    with Timed() as t:
+        for specs in calls:
+            runner.predict(folder, specs, out, "found", config)
+    return t, n_decodes(decodes) / n_images
+
+
+def best(runs: list[Timed]) -> tuple[float, float]:
+    return min(t.wall for t in runs), min(t.cpu for t in runs)
+
+
+def row(k: int, per_group: tuple[float, float], once: tuple[float, float]) -> str:
+    (wall_g, cpu_g), (wall_o, cpu_o) = per_group, once
     return (
-        f"{k:6d} {t_per_group:8.2f} s ({n_images / t_per_group:6.1f}) {t_once:8.2f} s"
-        f" ({n_images / t_once:6.1f})  {t_per_group / t_once:5.2f}x"
+        f"{k:6d}   {wall_g:7.2f} s {cpu_g:7.2f} s   {wall_o:7.2f} s {cpu_o:7.2f} s"
+        f"   {wall_g / wall_o:5.2f}x {cpu_g / cpu_o:5.2f}x"
     )
+
+
+HEADER = "groups   per-group: wall    CPU   decode once: wall    CPU   ratio: wall   CPU"
 
 
 def main() -> None:
@@ -193,61 +235,55 @@ def main() -> None:
             {**{s: r.transform for s, r in resolved.items()}, CLIP_PREPROCESSING: clip_336},
         )
         print(
-            f"{args.images} photo-like 500x375 JPEGs, batch {args.batch_size}, {args.workers} workers, "
-            f"one random-weight model per group; best of {args.repeat}: seconds (images/s)"
+            f"\n{args.images} photo-like 500x375 JPEGs, batch {args.batch_size}, {args.workers} workers, one "
+            f"random-weight model per group, runner.predict; best of {args.repeat}, seconds"
         )
-        print("groups  per-group decode            decode once         ratio   decodes/image   outputs")
+        print(f"{HEADER}   decodes/image   outputs")
         runner.predict(folder, GROUPS[:1], Path(tmp) / "warm-up", "found", config)
         decodes = Path(tmp) / "decodes.txt"
         decodes.write_text("")
         count_decodes(decodes)
         for k in args.groups:
             specs = GROUPS[:k]
-            per_group, once = [], []
-            for r in range(args.repeat):
-                start = time.perf_counter()
-                for s in specs:
-                    runner.predict(folder, [s], Path(tmp) / f"per-group{k}-{r}", "found", config)
-                per_group.append(time.perf_counter() - start)
-                decoded_per_group = n_decodes(decodes) / args.images
-                start = time.perf_counter()
-                runner.predict(folder, specs, Path(tmp) / f"once{k}-{r}", "found", config)
-                once.append(time.perf_counter() - start)
-                decoded_once = n_decodes(decodes) / args.images
+            calls = {"per-group": [[s] for s in specs], "once": [specs]}
+            runs: dict[str, list[tuple[Timed, float]]] = {name: [] for name in calls}
+            for r in range(args.repeat):  # alternating which goes first
+                for name in list(calls)[:: 1 if r % 2 == 0 else -1]:
+                    out = Path(tmp) / f"{name}{k}-{r}"
+                    runs[name].append(timed_calls(folder, calls[name], out, config, decodes, args.images))
             same = all(
                 same_outputs(
                     Path(tmp) / f"per-group{k}-0" / f"{s}.npz", Path(tmp) / f"once{k}-0" / f"{s}.npz"
                 )
                 for s in specs
             )
+            (_, decoded_per_group), (_, decoded_once) = runs["per-group"][0], runs["once"][0]
             print(
-                f"{row(k, args.images, min(per_group), min(once))}"
+                f"{row(k, best([t for t, _ in runs['per-group']]), best([t for t, _ in runs['once']]))}"
                 f"   {decoded_per_group:4g} -> {decoded_once:g}      {'identical' if same else 'DIFFER'}"
             )
         items = sorted(images.items())
         log = Path(tmp) / "rss.txt"
         print(
-            f"the DataLoader alone (decode + transforms, no model), {args.workers} workers, best of "
-            f"{args.repeat}: seconds (images/s); peak memory growth of a worker, its queue kept full by "
-            "a slow consumer"
+            f"\nthe DataLoader alone (decode + transforms, no model), {args.workers} workers; best of "
+            f"{args.repeat}, seconds; peak memory growth of a worker, its queue kept full by a slow consumer"
         )
-        print("groups  per-group decode            decode once         ratio   peak per worker")
+        print(f"{HEADER}   peak per worker")
         for k in args.groups:
             transforms = [resolved[s].transform for s in GROUPS[:k]]
             per_group, once = [], []
-            for _ in range(args.repeat):
-                per_group.append(
-                    sum(
-                        len(items) / loader_alone(items, [t], args.batch_size, args.workers, log, 0)
-                        for t in transforms
-                    )
-                )
-                once.append(
-                    len(items) / loader_alone(items, transforms, args.batch_size, args.workers, log, 0)
-                )
-            loader_alone(items, transforms, args.batch_size, args.workers, log, 0.25)
+            for r in range(args.repeat):  # alternating which goes first
+                if r % 2:
+                    once.append(loader_alone(items, transforms, args.batch_size, args.workers, log))
+                runs = [loader_alone(items, [t], args.batch_size, args.workers, log) for t in transforms]
+                total = Timed()
+                total.wall, total.cpu = sum(t.wall for t in runs), sum(t.cpu for t in runs)
+                per_group.append(total)
+                if not r % 2:
+                    once.append(loader_alone(items, transforms, args.batch_size, args.workers, log))
+            loader_alone(items, transforms, args.batch_size, args.workers, log, wait_s=0.25)
             peak = max(int(x) for x in log.read_text().split()) / 1024
-            print(f"{row(k, args.images, min(per_group), min(once))}   {peak:6.1f} MiB")
+            print(f"{row(k, best(per_group), best(once))}   {peak:6.1f} MiB")
 
 
 if __name__ == "__main__":
