@@ -1,8 +1,8 @@
 """DVC stage `predict@SPEC`: one model over the ImageNet folder of `images.val`.
 
-`stages/predict.py --together [SPEC ...] --out DIR` (no SPEC: every model of `predict.models`) is a
-shard's first step (`errata shards`): those models' inference in one pass, each image decoded once
-for all of them, left as chunks that each model's stage then merges without decoding anything."""
+`stages/predict.py --together SPEC ... --out DIR` is a shard's first step (`errata shards`): those
+models' inference in one pass, each image decoded once for all of them, left as chunks that each
+model's stage then merges without decoding anything (a model with a finished result is skipped)."""
 
 import sys
 from pathlib import Path
@@ -16,8 +16,8 @@ args = stage.arguments("predict", "out", many="specs", flags=("together",))
 
 def run() -> None:
     p, images = params.load("predict"), params.load("images")
-    if not args.together and len(args.specs) != 1:
-        raise ErrataError("give one SPEC (the stage), or --together and any number of them")
+    if len(args.specs) != 1 and not (args.together and args.specs):
+        raise ErrataError("give one SPEC (the stage), or --together and the SPECs to run together")
     config = runner.RunConfig(
         batch_size=p["batch_size"],
         workers=p["workers"],
@@ -26,8 +26,9 @@ def run() -> None:
         random_weights=p["random_weights"],
         clip_templates=p["clip_templates"],
     )
-    specs = args.specs or p["models"]
-    runner.predict(Path(images["val"]), specs, args.out, images["expect"], config, finish=not args.together)
+    runner.predict(
+        Path(images["val"]), args.specs, args.out, images["expect"], config, finish=not args.together
+    )
 
 
 sys.exit(report_errors("predict", run))

@@ -25,10 +25,10 @@ CLIP_TWIN = ("vit_large_patch14_clip_336", 336)
 # JPEG decoding and preprocessing on 16 CPU cores (PIL, 14-16 DataLoader workers): 456 images/s,
 # benchmarks/README.md (benchmarks/oov.py on the H200 machine)
 DECODE_PER_S = 456.0
-# decoding's share of that per-image work: for the same 500x375 noise JPEGs, 1.70 ms to decode and
-# 3.30 ms for the CLIP test's 336-px preprocessing, on one thread as a DataLoader worker runs
-# (benchmarks/decode_once.py, benchmarks/README.md)
-DECODE_SHARE = 1.70 / (1.70 + 3.30)
+# decoding's share of that per-image work: for the same 500x375 noise JPEGs, 1.72 ms to decode and
+# 2.76 ms for the CLIP test's 336-px preprocessing, on one thread as a DataLoader worker runs
+# (benchmarks/decode_once.py on the project's 2-core CPU machine, benchmarks/README.md)
+DECODE_SHARE = 1.72 / (1.72 + 2.76)
 MACHINES = (1, 8)  # the shardings the estimate shows
 
 
