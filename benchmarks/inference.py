@@ -5,8 +5,9 @@
 Both paths read the same generated ImageNet-sized JPEGs (500x375) and write one predictions .npz
 per model. The naive loop decodes and transforms every image again for every model (batch 32,
 fp32); the runner (`errata predict`'s path) decodes each image once and transforms it once per
-preprocessing (benchmarks/decode_once.py measures that across preprocessings). All models here are randomly initialised timm test models that share one
-preprocessing, so with k models the ratio should approach k as decoding dominates.
+preprocessing (benchmarks/decode_once.py measures that across preprocessings). All models here are
+randomly initialised timm test models that share one preprocessing, so with k models the ratio
+should approach k as decoding dominates.
 """
 
 from __future__ import annotations
