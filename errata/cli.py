@@ -79,14 +79,26 @@ def _taxonomy_explain(args: argparse.Namespace) -> None:
 
 
 def _taxonomy_calibrate(args: argparse.Namespace) -> None:
-    from errata.papers import calibration
+    if (args.verdicts is None) == (not args.experts):
+        raise ErrataError("give VERDICTS.json (the reference's verdicts), or --experts, not both")
+    if args.experts:
+        from errata.papers import expert_calibration as ec
+
+        setting = ec.setting(
+            args.definitions, args.labels, args.cooccurrence_images, args.min_count, args.per_images
+        )
+        print(ec.render(ec.report(setting)))
+        return
+    from errata.papers import calibration, crossval
     from errata.taxonomy import superclasses
 
     defs = superclasses.load(args.definitions)
-    report = calibration.superclass_report(
-        calibration.read_verdicts(args.verdicts), [d.id for d in defs], superclasses.membership(defs)
+    verdicts = calibration.read_verdicts(args.verdicts)
+    ids, member = [d.id for d in defs], superclasses.membership(defs)
+    print(calibration.render_superclass_report(calibration.superclass_report(verdicts, ids, member)))
+    print(
+        crossval.render(crossval.cross_validate(verdicts, ids, member, args.folds, args.repeats, args.seed))
     )
-    print(calibration.render_superclass_report(report))
 
 
 def _classify(args: argparse.Namespace) -> None:
@@ -426,25 +438,29 @@ def _add_taxonomy(sub: argparse._SubParsersAction) -> None:
         "--definitions", type=Path, default=None, help="superclass YAML (default: bundled)"
     )
 
-    p = verbs.add_parser(
-        "build", parents=[definitions], help="build a taxonomy directory (the pipeline's is data/taxonomy)"
-    )
-    p.add_argument("--out", type=Path, required=True, help="directory to build the taxonomy in")
-    p.add_argument("--labels", default="real", help="label set whose evaluated images are held out")
-    p.add_argument("--cooccurrence-images", default="auto", choices=["auto", "all", "disjoint"])
-    p.add_argument(
+    cooc = argparse.ArgumentParser(add_help=False)
+    cooc.add_argument("--labels", default="real", help="label set whose evaluated images are held out")
+    cooc.add_argument("--cooccurrence-images", default="auto", choices=["auto", "all", "disjoint"])
+    cooc.add_argument(
         "--min-count",
         type=int,
         default=cooccurrence.DEFAULT_MIN_COUNT,
         help="co-occurrences per --per-images images that make a pair common",
     )
-    p.add_argument(
+    cooc.add_argument(
         "--per-images",
         type=lambda v: None if v == "none" else int(v),
         default=cooccurrence.REFERENCE_IMAGES,
         help="the threshold is --min-count per this many counted images, scaled to the images counted "
         "(default 30000, the reference's; 'none': --min-count is an absolute count)",
     )
+
+    p = verbs.add_parser(
+        "build",
+        parents=[definitions, cooc],
+        help="build a taxonomy directory (the pipeline's is data/taxonomy)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="directory to build the taxonomy in")
     p.set_defaults(handler=_taxonomy_build)
 
     p = verbs.add_parser(
@@ -462,9 +478,19 @@ def _add_taxonomy(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_taxonomy_explain)
 
     p = verbs.add_parser(
-        "calibrate", parents=[definitions], help="the superclasses against the reference's verdicts"
+        "calibrate",
+        parents=[definitions, cooc],
+        help="the superclasses against the reference's verdicts (cross-validated) or the experts'",
+        description="With VERDICTS.json: fine-grained recall and specificity in sample and "
+        "cross-validated over class pairs (each fold's groups chosen on the other folds). With "
+        "--experts: the cascade against the experts' fine-grained and spurious categories, why their "
+        "spurious correlations land elsewhere, and a co-occurrence threshold sweep.",
     )
-    p.add_argument("verdicts", type=Path, metavar="VERDICTS", help="reference verdicts JSON")
+    p.add_argument("verdicts", type=Path, nargs="?", metavar="VERDICTS", help="reference verdicts JSON")
+    p.add_argument("--experts", action="store_true", help="against the experts' categories instead")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds over class pairs")
+    p.add_argument("--repeats", type=int, default=10, help="cross-validation repeats (seeds)")
+    p.add_argument("--seed", type=int, default=0, help="the first cross-validation seed")
     p.set_defaults(handler=_taxonomy_calibrate)
 
 

@@ -272,11 +272,16 @@ def test_calibrate_measures_recall_and_specificity_by_hand(tmp_path, capsys):
     }
     path = tmp_path / "verdicts.json"
     path.write_text(json.dumps(verdicts))
-    assert main(["taxonomy", "calibrate", str(path)]) == 0
+    assert main(["taxonomy", "calibrate", str(path), "--folds", "2", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert "fine-grained recall: 0.500 of 2" in out and "specificity: 1.000 of 1" in out
     assert "FG-OOV records (also not fine-grained for the reference): 0.500 of 2" in out
     assert "grocery store ~ shopping basket" in out
+    # three class pairs, two folds: the teapot / coffeepot group has no evidence outside its fold
+    assert "cross-validated: 2-fold over 3 class pairs" in out
+    assert "held-out fine-grained recall 0.000" in out
+    assert main(["taxonomy", "calibrate", str(path)]) == 2
+    assert "--folds must be between 2 and the number of class pairs (3), got 5" in capsys.readouterr().err
 
 
 def test_calibration_numbers_of_the_bundled_superclasses_are_pinned(public_data):
