@@ -7,6 +7,7 @@ import pytest
 
 from errata import imagenet
 from errata.classify import cascade
+from errata.cli import main
 from errata.errors import ErrataError
 from errata.papers import calibration, crossval
 from errata.papers import expert_calibration as ec
@@ -149,7 +150,36 @@ def test_reasons_say_why_an_expert_spurious_correlation_is_something_else():
     assert not apart[idx("teapot"), idx("coffeepot")] and not apart[idx("coffeepot"), idx("teapot")]
     assert s.tax.same_superclass[idx("teapot"), idx("coffeepot")]  # the setting itself is untouched
     assert ec.rates(pairs) == {
-        "spurious_correlation": {"n": 3, "shares": {"model_failure": 0.6667, "fine_grained": 0.3333}}
+        "spurious_correlation": {"n": 3, "counts": {"model_failure": 2, "fine_grained": 1}}
     }
     assert ec.agreement_rate(pairs, "spurious_correlation") == 0.0
     assert ec.agreement_rate(pairs, "fine_grained") is None
+
+
+def test_expert_report_of_the_bundled_taxonomy_is_pinned(public_data, capsys):
+    """The experts' 170 fine-grained and 43 spurious-correlation mistakes that ReaL neither counts
+    correct nor marks problematic, with the bundled superclasses and co-occurrence at the
+    reference's frequency (3 over all 50,000 images); the sweep's share at that threshold is the
+    pinned ResNet50 summary's (502 / 6,934)."""
+    assert main(["taxonomy", "calibrate", "--experts"]) == 0
+    out = capsys.readouterr().out
+    assert "MLA does not count correct: 274; co-occurrence threshold 3 over 50000 counted images" in out
+    assert "expert fine_grained (170): fine_grained 144 (0.847), model_failure 20 (0.118)" in out
+    assert (
+        "expert spurious_correlation (43): model_failure 28 (0.651), spurious_correlation 12 (0.279)" in out
+    )
+    assert "fine-grained -> fine_grained 0.847; spurious correlation -> spurious_correlation 0.279" in out
+    assert "3 fine_grained first: a superclass joins a label with the prediction: alp ~ promontory" in out
+    assert "8 they co-occur, but fewer times than the threshold: valley ~ dam (2) x2" in out
+    assert "20 they never co-occur in the counted images:" in out
+    sweep = [line.split() for line in out.splitlines() if line.startswith(("  as is", "  unswallowed"))]
+    assert [row[-4:] for row in sweep] == [
+        ["0.847", "0.465", "0.1454", "(1008/6934)"],
+        ["0.847", "0.326", "0.0963", "(668/6934)"],
+        ["0.847", "0.279", "0.0724", "(502/6934)"],
+        ["0.847", "0.256", "0.0597", "(414/6934)"],
+        ["0.847", "0.535", "0.1458", "(1011/6934)"],
+        ["0.847", "0.395", "0.0968", "(671/6934)"],
+        ["0.847", "0.349", "0.0728", "(505/6934)"],
+        ["0.847", "0.279", "0.0600", "(416/6934)"],
+    ]

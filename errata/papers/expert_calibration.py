@@ -86,12 +86,14 @@ def scored_pairs(ev: cascade.EvalArrays, tax: Taxonomy) -> pd.DataFrame:
 
 
 def rates(pairs: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Per expert category: how many, and the share of each of our verdicts."""
-    out = {}
-    for category, group in pairs.groupby("category", sort=True):
-        shares = group["automated"].value_counts(normalize=True)
-        out[str(category)] = {"n": len(group), "shares": {k: round(float(v), 4) for k, v in shares.items()}}
-    return out
+    """Per expert category: how many, and how many of them get each of our verdicts."""
+    return {
+        str(category): {
+            "n": len(group),
+            "counts": {k: int(v) for k, v in group["automated"].value_counts().items()},
+        }
+        for category, group in pairs.groupby("category", sort=True)
+    }
 
 
 def agreement_rate(pairs: pd.DataFrame, category: str) -> float | None:
@@ -200,7 +202,7 @@ def render(rep: dict[str, Any]) -> str:
         f"{rep['n_images_counted']} counted images",
     ]
     for category, r in rep["rates"].items():
-        shares = ", ".join(f"{k} {v:.3f}" for k, v in r["shares"].items())
+        shares = ", ".join(f"{k} {n} ({n / r['n']:.3f})" for k, n in r["counts"].items())
         lines.append(f"  expert {category} ({r['n']}): {shares}")
     lines.append(
         f"fine-grained -> fine_grained {rep['fine_grained_agreement']:.3f}; "
