@@ -60,6 +60,8 @@ def test_folds_are_pinned_seeded_and_stratified():
         assert sorted(np.bincount(f[:5])) == [2, 3] and np.bincount(f).tolist() == [4, 4]
     with pytest.raises(ErrataError, match="between 2 and the number of class pairs \\(8\\), got 9"):
         crossval.assign_folds(ev, 9, seed=0)
+    with pytest.raises(ErrataError, match="--repeats must be at least 1, got 0"):
+        crossval.cross_validate(_verdicts(), list(GROUPS), _member(), k=2, repeats=0)
 
 
 def test_choice_keeps_groups_with_more_fine_grained_than_negative_pairs():

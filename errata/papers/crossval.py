@@ -134,6 +134,8 @@ def cross_validate(
     """Held-out fine-grained recall and specificity: mean and spread over the k x repeats held-out
     folds, pooled per repeat (each record scored once per repeat), and per group how often it was
     chosen and what flipping that choice moved on the held-out folds (mean per repeat)."""
+    if repeats < 1:
+        raise ErrataError(f"cross-validation: --repeats must be at least 1, got {repeats}")
     ev = evidence(verdicts, member)
     pos, neg = pair_joins(ev)
     folds_chosen = np.zeros(len(ids), dtype=np.int64)
