@@ -105,11 +105,33 @@ class Top1:
 def read_top1(path: Path) -> Top1:
     path = Path(path)
     fast = _fast_csv(path) if path.suffix == ".csv" else None
-    if fast is not None:
-        return fast
-    preds = read(path)
-    skipped = 0 if preds.skipped_files is None else len(preds.skipped_files)
-    return Top1(preds.top1_by_position(), len(preds), skipped)
+    if fast is None:
+        preds = read(path)
+        skipped = 0 if preds.skipped_files is None else len(preds.skipped_files)
+        fast = Top1(preds.top1_by_position(), len(preds), skipped)
+    check_not_shifted(fast.by_position, str(path))
+    return fast
+
+
+MIN_SHIFTED_HITS = 0.1  # of the predicted images: a real model's accuracy, far above chance (0.001)
+
+
+def check_not_shifted(top1_by_position: np.ndarray, where: str) -> None:
+    """Refuse top-1 classes that look 1-based even when 1000 never occurs (a subset, or a model that
+    never predicts the last class): no 0 anywhere, and shifted back by one they match the original
+    labels far more often than as they are."""
+    predicted = top1_by_position >= 0
+    top1 = top1_by_position[predicted].astype(np.int64)
+    if top1.size == 0 or (top1 == 0).any():
+        return
+    targets = imagenet.validation_index()["target"].to_numpy()[predicted]
+    as_is, shifted = float((top1 == targets).mean()), float((top1 - 1 == targets).mean())
+    if shifted >= MIN_SHIFTED_HITS and shifted >= 5 * as_is:
+        raise ErrataError(
+            f"{where}: the class indices look 1-based: no index is 0, and shifted down by one they "
+            f"match the original labels of {shifted:.1%} of the {top1.size} predicted images, as they "
+            f"are {as_is:.1%}. Subtract 1 (classes are 0..{NUM_CLASSES - 1} in sorted-wnid order)"
+        )
 
 
 def _csv_types(header: list[str]) -> dict[str, pa.DataType] | None:

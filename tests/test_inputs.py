@@ -212,3 +212,23 @@ def test_import_with_an_unknown_model_writes_nothing(tmp_path, capsys):
     assert main(["import", "resnet50.imagenetx", "nope", "--out", str(tmp_path / "preds")]) == 2
     assert "unknown zoo model 'nope'" in capsys.readouterr().err
     assert not (tmp_path / "preds").exists()
+
+
+def test_a_one_based_subset_without_index_1000_is_refused(public_data, tmp_path, capsys):
+    """5,000 rows of the ResNet50's real predictions, written 1-based, none of them class 1000: once
+    classified without a word at top-1 2.06%, now refused with the hint; as they are, they classify."""
+    from errata import predictions, zoo
+
+    real = predictions.read(zoo.import_models(["resnet50.imagenetx"], tmp_path / "zoo")[0])
+    keep = np.flatnonzero(real.topk[:, 0] != 999)[:5000]
+    names, top1 = real.file_names[keep], real.topk[keep, 0]
+    shifted = tmp_path / "shifted.csv"
+    pd.DataFrame({"file_name": names, "top1": top1 + 1}).to_csv(shifted, index=False)
+    args = ["classify", "--labels", "real", "--predictions"]
+    assert main([*args, str(shifted), "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "shifted.csv: the class indices look 1-based: no index is 0" in err and "Subtract 1" in err
+    assert not (tmp_path / "a").exists()
+    plain = tmp_path / "plain.csv"
+    pd.DataFrame({"file_name": names, "top1": top1}).to_csv(plain, index=False)
+    assert main([*args, str(plain), "--out", str(tmp_path / "b")]) == 0

@@ -132,6 +132,22 @@ def test_bad_definitions_file(tmp_path, text, message):
         superclasses.load(write_defs(tmp_path, text))
 
 
+def test_an_unresolvable_predicate_stops_the_build_naming_its_entry(tmp_path, capsys):
+    """A misspelt lemma used to build an empty group with exit 0; now nothing is written and the
+    message names the entry, its line and the lemmas it was probably meant to be."""
+    text = "superclasses:\n  pots: [teapot, coffeepot]\n  dogs: [terrier, retriver]\n"
+    path = write_defs(tmp_path, text)
+    out = tmp_path / "tax"
+    assert main(["taxonomy", "build", "--definitions", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:3: superclass 'dogs': predicate ['retriver'] matches no ImageNet class" in err
+    assert "close: retriever" in err
+    assert not out.exists()
+    both = write_defs(tmp_path, "superclasses:\n  odd: [[teapot, terrier]]\n")
+    with pytest.raises(ErrataError, match="no class has all of these lemmas"):
+        superclasses.membership(superclasses.load(both))
+
+
 def test_overlapping_indices_are_the_classes_they_name():
     raw = overlapping.load_raw()
     named = overlapping.named_classes(raw)

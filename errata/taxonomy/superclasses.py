@@ -6,6 +6,7 @@ some synset on one of the class's hypernym paths (the class's own synset include
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,7 @@ DEFINITIONS = "superclasses.yaml"
 class Superclass:
     id: str
     predicates: tuple[frozenset[str], ...]
+    where: str = ""  # FILE:LINE of its entry, for errors
 
 
 def default_path() -> Path:
@@ -40,6 +42,7 @@ def load(path: Path | None = None) -> list[Superclass]:
         raise ErrataError(f"{path}: cannot read superclass definitions ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("superclasses"), dict):
         raise ErrataError(f"{path}: expected a mapping 'superclasses: {{id: [predicates]}}'")
+    lines = _entry_lines(path.read_text())
     out = []
     for sid, preds in raw["superclasses"].items():
         if not isinstance(preds, list) or not preds:
@@ -50,8 +53,17 @@ def load(path: Path | None = None) -> list[Superclass]:
             if not isinstance(lemmas, list) or not all(isinstance(x, str) and x for x in lemmas):
                 raise ErrataError(f"{path}: superclass {sid!r}: bad predicate {pred!r}")
             parsed.append(frozenset(x.lower() for x in lemmas))
-        out.append(Superclass(str(sid), tuple(parsed)))
+        out.append(Superclass(str(sid), tuple(parsed), f"{path}:{lines.get(str(sid), '?')}"))
     return out
+
+
+def _entry_lines(text: str) -> dict[str, int]:
+    """The line of each superclass id in a definitions file."""
+    root = yaml.compose(text)
+    for key, value in root.value:
+        if key.value == "superclasses":
+            return {k.value: k.start_mark.line + 1 for k, _ in value.value}
+    return {}
 
 
 @cache
@@ -66,12 +78,35 @@ def matching_predicate(sc: Superclass, class_index: int) -> frozenset[str] | Non
 
 
 def membership(defs: list[Superclass]) -> np.ndarray:
-    """Boolean (n_superclasses, 1000) matrix: class j belongs to superclass i."""
+    """Boolean (n_superclasses, 1000) matrix: class j belongs to superclass i. A predicate that no
+    class satisfies is an error, not an empty group: a misspelt lemma would otherwise silently
+    turn fine-grained errors into model failures."""
     out = np.zeros((len(defs), imagenet.NUM_CLASSES), dtype=bool)
     for i, sc in enumerate(defs):
-        for j in range(imagenet.NUM_CLASSES):
-            out[i, j] = matching_predicate(sc, j) is not None
+        for pred in sc.predicates:
+            hits = np.array([pred <= lemmas for lemmas in _class_lemmas()])
+            if not hits.any():
+                raise ErrataError(_no_match(sc, pred))
+            out[i] |= hits
     return out
+
+
+@cache
+def _vocabulary() -> frozenset[str]:
+    return frozenset().union(*_class_lemmas())
+
+
+def _no_match(sc: Superclass, pred: frozenset[str]) -> str:
+    """Which lemma of the predicate no class reaches, and the closest ones that some class does."""
+    unknown = sorted(pred - _vocabulary())
+    head = f"{sc.where}: superclass {sc.id!r}: predicate {sorted(pred)} matches no ImageNet class"
+    if not unknown:
+        return f"{head}: no class has all of these lemmas among its WordNet ancestors"
+    close = difflib.get_close_matches(unknown[0], sorted(_vocabulary()), n=5, cutoff=0.6)
+    return (
+        f"{head}: {unknown[0]!r} is no lemma of any class or its WordNet ancestors"
+        f" (close: {', '.join(close) if close else 'none'})"
+    )
 
 
 def same_superclass(member: np.ndarray) -> np.ndarray:
