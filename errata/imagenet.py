@@ -135,7 +135,11 @@ def class_index(key: str | int) -> int:
         )
         raise ErrataError(f"{key!r} names {len(found)} classes: {options}. Give the index or the wnid.")
     close = difflib.get_close_matches(_normal(key), list(by_lemma), n=5, cutoff=0.7)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    close += [lemma for lemma in by_lemma if _normal(key) in lemma.split() and lemma not in close][:8]
+    hint = ""
+    if close:
+        named = [f"{by_lemma[c][0]} {c!r}" if len(by_lemma[c]) == 1 else repr(c) for c in close]
+        hint = f"; did you mean {' or '.join(named)}?"
     raise ErrataError(f"unknown class {key!r}: give an index 0..999, a wnid or a class name{hint}")
 
 

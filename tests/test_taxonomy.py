@@ -148,6 +148,26 @@ def test_an_unresolvable_predicate_stops_the_build_naming_its_entry(tmp_path, ca
         superclasses.membership(superclasses.load(both))
 
 
+@pytest.mark.parametrize(
+    "a, b, verdict",
+    [
+        ("Norfolk terrier", "Norwich terrier", "fine_grained: they share a superclass; their co-occurrence "
+         "does not count, as for every pair inside a superclass"),
+        ("canoe", "paddle", "spurious_correlation: they co-occur 33 times, at least the threshold 3"),
+        ("tabby", "goldfish", "model_failure: no superclass in common, no overlap, and they co-occur 0 "
+         "times, below the threshold 3"),
+    ],
+)  # fmt: skip
+def test_explain_says_the_verdict_and_why(public_data, capsys, a, b, verdict):
+    assert main(["taxonomy", "explain", a, b]) == 0
+    assert f"predicted {b!r}: {verdict}\n" in capsys.readouterr().out
+
+
+def test_an_unknown_class_name_suggests_the_classes_it_is_a_word_of(public_data, capsys):
+    assert main(["taxonomy", "explain", "134", "stork"]) == 2
+    assert "did you mean 127 'white stork' or 128 'black stork'?" in capsys.readouterr().err
+
+
 def test_overlapping_indices_are_the_classes_they_name():
     raw = overlapping.load_raw()
     named = overlapping.named_classes(raw)

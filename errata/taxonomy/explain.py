@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,8 @@ from errata.taxonomy.tables import COOC_COMMON, COOC_COUNTS, COOC_REPORT
 
 
 def explain(a: str, b: str, definitions: Path | None = None, cooccurrence_dir: Path | None = None) -> str:
-    """Why two classes do or do not share a superclass, and how often they co-occur."""
+    """What the cascade calls an image labelled `a` that a model predicts as `b`, and why: the
+    shared superclasses, overlapping classes and co-occurrence behind the verdict."""
     ia, ib = imagenet.class_index(a), imagenet.class_index(b)
     names, syns = imagenet.class_names(), imagenet.synsets()
     lines = [f"{ia} {names[ia]} ({syns[ia].name()})  vs  {ib} {names[ib]} ({syns[ib].name()})"]
@@ -23,11 +25,51 @@ def explain(a: str, b: str, definitions: Path | None = None, cooccurrence_dir: P
         pa, pb = superclasses.matching_predicate(sc, ia), superclasses.matching_predicate(sc, ib)
         if pa is not None and pb is not None:
             shared.append(f"  {sc.id}: {_via(syns[ia], pa)}; {_via(syns[ib], pb)}")
+    overlap = (ia, ib) in overlapping.alias_pairs()
+    cooc = _cooccurrence(ia, ib, cooccurrence_dir, bool(shared))
     lines.append(f"share a superclass: {'yes' if shared else 'no'}")
     lines += shared
-    lines.append(f"overlapping classes: {'yes' if (ia, ib) in overlapping.alias_pairs() else 'no'}")
-    lines.append(_cooccurrence_line(ia, ib, cooccurrence_dir))
+    lines.append(f"overlapping classes: {'yes' if overlap else 'no'}")
+    lines.append(
+        f"co-occurrence: {cooc.count} over {cooc.where}; common pair (>= {cooc.threshold}): "
+        f"{'yes' if cooc.common else 'no'}"
+    )
+    verdict = _verdict(overlap, bool(shared), cooc)
+    lines.append(f"verdict, image labelled {names[ia]!r} predicted {names[ib]!r}: {verdict}")
+    lines += [
+        "  (unless the prediction is among the image's own labels: multi_label; or, after a shared",
+        "  superclass, the CLIP test finds the object out of vocabulary: fine_grained_oov; or the image is",
+        "  one of the experts' 36 non-prototypical ones: non_prototypical)",
+    ]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Cooccurrence:
+    count: int
+    threshold: int
+    common: bool  # a common pair of the cascade: frequent enough, and sharing no superclass
+    where: str
+
+
+def _verdict(overlap: bool, shared: bool, cooc: Cooccurrence) -> str:
+    if overlap:
+        return "overlapping_classes: the two classes name overlapping things (an accepted alias)"
+    if shared:
+        why = (
+            "; their co-occurrence does not count, as for every pair inside a superclass"
+            if (cooc.count >= cooc.threshold)
+            else ""
+        )
+        return f"fine_grained: they share a superclass{why}"
+    if cooc.common:
+        return (
+            f"spurious_correlation: they co-occur {cooc.count} times, at least the threshold {cooc.threshold}"
+        )
+    return (
+        f"model_failure: no superclass in common, no overlap, and they co-occur {cooc.count} times, "
+        f"below the threshold {cooc.threshold}"
+    )
 
 
 def _via(syn, predicate: frozenset[str]) -> str:
@@ -36,7 +78,7 @@ def _via(syn, predicate: frozenset[str]) -> str:
     return f"{syn.name()} via {', '.join(nodes)}"
 
 
-def _cooccurrence_line(ia: int, ib: int, cooccurrence_dir: Path | None) -> str:
+def _cooccurrence(ia: int, ib: int, cooccurrence_dir: Path | None, shared: bool) -> Cooccurrence:
     if cooccurrence_dir is not None:
         for name in (COOC_COUNTS, COOC_REPORT, COOC_COMMON):
             if not (Path(cooccurrence_dir) / name).exists():
@@ -49,7 +91,12 @@ def _cooccurrence_line(ia: int, ib: int, cooccurrence_dir: Path | None) -> str:
         report = json.loads((Path(cooccurrence_dir) / COOC_REPORT).read_text())
         common = bool(boolmatrix.load(Path(cooccurrence_dir) / COOC_COMMON)[ia, ib])
         where = f"{report['n_images_counted']} images ({report['images']}, {report['label_set']})"
-        verdict = f"common pair (>= {report['effective_min_count']}): {'yes' if common else 'no'}"
-        return f"co-occurrence: {count} over {where}; {verdict}"
+        return Cooccurrence(count, report["effective_min_count"], common, where)
     counts = cooccurrence.count_matrix(imagenet.real_labels(), imagenet.validation_index()["target"])
-    return f"co-occurrence: {counts[ia, ib]} over all 50,000 ReaL images (no co-occurrence directory given)"
+    n = imagenet.NUM_VAL_IMAGES
+    threshold = cooccurrence.effective_min_count(
+        cooccurrence.DEFAULT_MIN_COUNT, cooccurrence.REFERENCE_IMAGES, n
+    )
+    count = int(counts[ia, ib])
+    where = "all 50,000 ReaL images (no co-occurrence directory given)"
+    return Cooccurrence(count, threshold, count >= threshold and not shared, where)
