@@ -302,6 +302,10 @@ def test_own_predictions_files_join_the_pipelines_models(tmp_path, monkeypatch):
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     dirs = Path("data/predictions"), Path("data/inference"), Path("predictions")
+    untracked = r"predictions/mine.csv: no such file here. .*`git add predictions/mine.csv`"
+    with pytest.raises(ErrataError, match=untracked):
+        model_files.prediction_files(*dirs)
+    (tmp_path / "predictions" / "mine.csv").write_text("file_name,top1\n")
     assert model_files.prediction_files(*dirs) == [
         Path("data/predictions/resnet50.imagenetx.npz"),
         Path("predictions/mine.csv"),

@@ -21,6 +21,11 @@ def own_files(listed: list[str] | None, own_dir: Path) -> list[Path]:
                 f"import.files: {f} is outside {own_dir}/: the pipeline tracks predictions files only "
                 f"there. Copy it in and list it as {Path(own_dir) / f.name}"
             )
+        if not f.exists():
+            raise ErrataError(
+                f"import.files: {f}: no such file here. If it is in your checkout, `git add {f}`: "
+                f"`dvc exp run` runs in a copy that holds only the files git knows"
+            )
     return files
 
 
