@@ -113,7 +113,7 @@ def read_top1(path: Path) -> Top1:
     return fast
 
 
-MIN_SHIFTED_HITS = 0.1  # of the predicted images: a real model's accuracy, far above chance (0.001)
+MIN_SHIFTED_HITS = 0.25  # of the predicted images: a real model's accuracy; mistakes-only sets reach ~0.11
 
 
 def check_not_shifted(top1_by_position: np.ndarray, where: str) -> None:
