@@ -112,6 +112,19 @@ def _try_download(src: Source, dest: Path) -> str | None:
     return None
 
 
+def project_path(raw: str | Path) -> Path:
+    """A relative path as the README writes it, from the project root: where it exists from the
+    working directory, else from the nearest enclosing directory that holds a dvc.yaml and has it
+    (a notebook runs in notebooks/, `dvc exp run --temp` in a copy under .dvc/tmp/)."""
+    path = Path(raw)
+    if path.is_absolute() or path.exists():
+        return path
+    for folder in Path.cwd().resolve().parents:
+        if (folder / "dvc.yaml").is_file() and (folder / path).exists():
+            return folder / path
+    return path
+
+
 def fetch(name: str, *, allow_download: bool = True) -> Path:
     """Path to the verified local copy of source `name`, trying data dir, mirror, then download."""
     src = get_source(name)
@@ -119,7 +132,8 @@ def fetch(name: str, *, allow_download: bool = True) -> Path:
     mirror = os.environ.get(MIRROR_ENV)
     places = [(local, str(local))]
     if mirror:
-        places.append((Path(mirror) / src.relpath, f"{Path(mirror) / src.relpath} ({MIRROR_ENV})"))
+        where = project_path(mirror) / src.relpath
+        places.append((where, f"{where} ({MIRROR_ENV}={mirror})"))
     tried: list[str] = []
     for path, label in places:
         problem = _check(src, path) if path.exists() else "not present"

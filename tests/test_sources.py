@@ -113,3 +113,23 @@ def test_download_is_verified_and_lands_in_data_dir(isolated, monkeypatch):
         sources.fetch("tiny")
     assert "checksum mismatch" in str(err.value)
     assert not list((isolated / "data/github/o/r").glob(".*tmp")), "no partial file left behind"
+
+
+@pytest.mark.parametrize("cwd", ["notebooks", ".dvc/tmp/exps/tmp1a2b"], ids=["notebook", "exp-temp-copy"])
+def test_a_relative_mirror_resolves_from_the_project_root(pinned_bytes, isolated, monkeypatch, cwd):
+    """The README's `ERRATA_MIRROR=../shared/data` names a path from the project root; a notebook
+    runs in notebooks/ and `dvc exp run --temp` in a copy of the project under .dvc/tmp/."""
+    root = isolated / "work" / "project"
+    good = isolated / "work" / "shared" / "data" / sources.get_source(NAME).relpath
+    good.parent.mkdir(parents=True)
+    good.write_bytes(pinned_bytes)
+    (root / cwd).mkdir(parents=True)
+    (root / "dvc.yaml").write_text("stages: {}\n")
+    if cwd.startswith(".dvc"):  # the temp copy has a dvc.yaml of its own, where the path is missing
+        (root / cwd / "dvc.yaml").write_text("stages: {}\n")
+    monkeypatch.chdir(root / cwd)
+    monkeypatch.setenv(sources.MIRROR_ENV, "../shared/data")
+    assert sources.fetch(NAME).resolve() == good.resolve()
+    monkeypatch.setenv(sources.MIRROR_ENV, "../elsewhere")
+    with pytest.raises(ErrataError, match=r"\.\./elsewhere/github/.*not present"):
+        sources.fetch(NAME)
