@@ -11,7 +11,7 @@ import pandas as pd
 
 from errata import boolmatrix, experts, imagenet
 from errata.atomic import write_json, write_npz, write_text, write_with
-from errata.taxonomy import cooccurrence, overlapping, superclasses, tables
+from errata.taxonomy import cooccurrence, overlapping, shipped, superclasses, tables
 from errata.taxonomy.tables import (
     COOC_COMMON,
     COOC_COUNTS,
@@ -78,8 +78,12 @@ def build(
     where: Path, evalset: pd.DataFrame, label_set: str, definitions: Path | None = None, **cooc
 ) -> tables.Taxonomy:
     """The whole taxonomy in one directory, superclasses and co-occurrence together: what
-    `errata taxonomy build` and a classify run without a built taxonomy make."""
-    write_superclasses(definitions, where)
+    `errata taxonomy build` and a classify run without a built taxonomy make. The bundled
+    definitions' superclasses are the shipped ones (no WordNet needed)."""
+    if definitions is None:
+        shipped.copy_to(where)
+    else:
+        write_superclasses(definitions, where)
     write_cooccurrence(where, evalset, label_set, where, **cooc)
     return tables.load(where)
 
