@@ -26,7 +26,22 @@ from errata.taxonomy.tables import (
 
 
 def write_superclasses(definitions: Path | None, out: Path) -> dict:
-    """Superclasses, overlapping classes and the non-prototypical lookup; returns the coverage."""
+    """Superclasses, overlapping classes and the non-prototypical lookup; returns the coverage.
+    The shipped tables where they are what `definitions` builds, else built with WordNet."""
+    if shipped.serves(definitions):
+        return shipped.copy_to(out)
+    return build_superclasses(definitions, out)
+
+
+def ship() -> dict:
+    """Rebuild the shipped tables from the bundled definitions (needs WordNet)."""
+    report = build_superclasses(None, shipped.directory())
+    shipped.record(None)
+    return report
+
+
+def build_superclasses(definitions: Path | None, out: Path) -> dict:
+    """`write_superclasses` from WordNet, never the shipped tables."""
     out = Path(out)
     defs = superclasses.load(definitions)
     member = superclasses.membership(defs)
@@ -80,10 +95,7 @@ def build(
     """The whole taxonomy in one directory, superclasses and co-occurrence together: what
     `errata taxonomy build` and a classify run without a built taxonomy make. The bundled
     definitions' superclasses are the shipped ones (no WordNet needed)."""
-    if definitions is None:
-        shipped.copy_to(where)
-    else:
-        write_superclasses(definitions, where)
+    write_superclasses(definitions, where)
     write_cooccurrence(where, evalset, label_set, where, **cooc)
     return tables.load(where)
 
