@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from errata import __version__, inputs
+from errata import __version__, extras, inputs
 from errata.errors import ErrataError, report_errors
 from errata.taxonomy import cooccurrence
 
@@ -119,6 +119,7 @@ def _classify(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
+    extras.require("models", "errata predict")
     from errata.inference import runner
 
     config = runner.RunConfig(
@@ -173,6 +174,7 @@ def _oov_calibrate(args: argparse.Namespace) -> None:
 
 
 def _oov_embed(args: argparse.Namespace) -> None:
+    extras.require("models", "errata oov embed")
     from errata.oov import config, proposals
     from errata.oov.clip import embed, run
     from errata.taxonomy import tables

@@ -1,18 +1,18 @@
-"""ImageNet-1k facts: the 1,000 classes (from the files timm ships), groups, the validation index."""
+"""ImageNet-1k facts: the 1,000 classes (a class list shipped in errata/data), groups, the validation
+index."""
 
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import json
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from errata import sources, wordnet
 from errata.errors import ErrataError
+from errata.packaged import data_file
 
 NUM_CLASSES = 1000
 NUM_VAL_IMAGES = 50_000
@@ -64,33 +64,28 @@ def val_positions_of_chars(chars: np.ndarray, right_length: np.ndarray) -> np.nd
     return out
 
 
-def _timm_info(name: str) -> Path:
-    """A file from timm's bundled `data/_info`, found without importing timm (and torch)."""
-    spec = importlib.util.find_spec("timm")
-    if spec is None or not spec.submodule_search_locations:
-        raise ErrataError("timm is not installed; run `bash scripts/setup.sh`")
-    path = Path(spec.submodule_search_locations[0]) / "data" / "_info" / name
-    if not path.exists():
-        raise ErrataError(f"timm does not ship {path}; install the pinned timm version")
-    return path
+@cache
+def _classes() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(wnid, lemmas) of each class in sorted-wnid order, from the class list the package ships
+    (errata/data/imagenet_classes.tsv: timm's imagenet_synsets.txt and its lemmas, WordNet 3.0's)."""
+    lines = data_file("imagenet_classes.tsv").read_text().splitlines()[1:]
+    split = (line.partition("\t") for line in lines)
+    rows = tuple((w, tuple(x.strip() for x in text.split(","))) for w, _, text in split)
+    ids = [w for w, _ in rows]
+    if len(ids) != NUM_CLASSES or ids != sorted(ids):
+        raise ErrataError(f"imagenet_classes.tsv must list {NUM_CLASSES} sorted wnids")
+    return rows
 
 
 @cache
 def wnids() -> tuple[str, ...]:
-    ids = tuple(_timm_info("imagenet_synsets.txt").read_text().split())
-    if len(ids) != NUM_CLASSES or list(ids) != sorted(ids):
-        raise ErrataError(f"timm's imagenet_synsets.txt must list {NUM_CLASSES} sorted wnids")
-    return ids
+    return tuple(w for w, _ in _classes())
 
 
 @cache
 def class_lemmas() -> tuple[tuple[str, ...], ...]:
-    """Every WordNet lemma of each class, as timm's imagenet_synset_to_lemma.txt lists them."""
-    lemmas = {}
-    for line in _timm_info("imagenet_synset_to_lemma.txt").read_text().splitlines():
-        wnid, _, text = line.partition("\t")
-        lemmas[wnid] = tuple(x.strip() for x in text.split(","))
-    return tuple(lemmas[w] for w in wnids())
+    """Every WordNet lemma of each class."""
+    return tuple(lemmas for _, lemmas in _classes())
 
 
 @cache
@@ -160,8 +155,8 @@ def class_groups() -> np.ndarray:
 
 @cache
 def real_labels() -> list[list[int]]:
-    """ReaL label lists as timm ships them; index i is validation image i."""
-    return json.loads(_timm_info("imagenet_real_labels.json").read_text())
+    """ReaL label lists (the pinned source `real_labels`); index i is validation image i."""
+    return json.loads(sources.fetch("real_labels").read_text())
 
 
 @cache

@@ -1,7 +1,7 @@
 """Label sets -> the evaluation set: for every evaluated image its target, label set and flags.
 
 Specs (CLI `--labels`, param `labels.set`):
-  real             ReaL labels shipped in timm, original labels from the pinned validation index
+  real             ReaL labels (pinned source), original labels from the pinned validation index
   multilabel:PATH  the `human_accuracy_v3.0.0.json` file of Shankar et al. / Vasudevan et al.
   custom:PATH      CSV `file_name,target,labels[,problematic]`, labels space-separated indices
 """

@@ -4,7 +4,7 @@ saying the test did not run when `images.val` holds no images."""
 import sys
 from pathlib import Path
 
-from errata import imagefolder
+from errata import extras, imagefolder
 from errata.errors import report_errors
 from errata.oov import config, embeddings
 from errata.pipeline import params, stage
@@ -21,6 +21,7 @@ def run() -> None:
         embeddings.write_images(out, embeddings.not_run_images(settings, reason))
         print(f"FG-OOV test not run: {reason}")
         return
+    extras.require("models", "the oov_embed stage (CLIP)")
     from errata.oov.clip import embed
     from errata.oov.clip import run as oov_run
 

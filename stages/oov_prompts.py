@@ -4,7 +4,7 @@ the pipeline's superclasses (skipped, like `oov_embed`, when `images.val` holds 
 import sys
 from pathlib import Path
 
-from errata import imagefolder
+from errata import extras, imagefolder
 from errata.errors import report_errors
 from errata.oov import config, embeddings, proposals
 from errata.pipeline import params, stage
@@ -22,6 +22,7 @@ def run() -> None:
         embeddings.write_prompts(out, embeddings.not_run_prompts(settings, reason))
         print(f"FG-OOV test not run: {reason}")
         return
+    extras.require("models", "the oov_prompts stage (CLIP)")
     from errata.oov.clip import embed
     from errata.oov.clip import run as oov_run
 

@@ -7,8 +7,8 @@ model's stage then merges without decoding anything (a model with a finished res
 import sys
 from pathlib import Path
 
+from errata import extras
 from errata.errors import ErrataError, report_errors
-from errata.inference import runner
 from errata.pipeline import params, stage
 
 args = stage.arguments("predict", "out", many="specs", flags=("together",))
@@ -18,6 +18,9 @@ def run() -> None:
     p, images = params.load("predict"), params.load("images")
     if len(args.specs) != 1 and not (args.together and args.specs):
         raise ErrataError("give one SPEC (the stage), or --together and the SPECs to run together")
+    extras.require("models", "the predict stage")
+    from errata.inference import runner
+
     config = runner.RunConfig(
         batch_size=p["batch_size"],
         workers=p["workers"],

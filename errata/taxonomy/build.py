@@ -11,7 +11,7 @@ import pandas as pd
 
 from errata import boolmatrix, experts, imagenet
 from errata.atomic import write_json, write_npz, write_text, write_with
-from errata.taxonomy import cooccurrence, overlapping, superclasses, tables
+from errata.taxonomy import cooccurrence, overlapping, shipped, superclasses, tables
 from errata.taxonomy.tables import (
     COOC_COMMON,
     COOC_COUNTS,
@@ -26,7 +26,22 @@ from errata.taxonomy.tables import (
 
 
 def write_superclasses(definitions: Path | None, out: Path) -> dict:
-    """Superclasses, overlapping classes and the non-prototypical lookup; returns the coverage."""
+    """Superclasses, overlapping classes and the non-prototypical lookup; returns the coverage.
+    The shipped tables where they are what `definitions` builds, else built with WordNet."""
+    if shipped.serves(definitions):
+        return shipped.copy_to(out)
+    return build_superclasses(definitions, out)
+
+
+def ship() -> dict:
+    """Rebuild the shipped tables from the bundled definitions (needs WordNet)."""
+    report = build_superclasses(None, shipped.directory())
+    shipped.record(None)
+    return report
+
+
+def build_superclasses(definitions: Path | None, out: Path) -> dict:
+    """`write_superclasses` from WordNet, never the shipped tables."""
     out = Path(out)
     defs = superclasses.load(definitions)
     member = superclasses.membership(defs)
@@ -78,7 +93,8 @@ def build(
     where: Path, evalset: pd.DataFrame, label_set: str, definitions: Path | None = None, **cooc
 ) -> tables.Taxonomy:
     """The whole taxonomy in one directory, superclasses and co-occurrence together: what
-    `errata taxonomy build` and a classify run without a built taxonomy make."""
+    `errata taxonomy build` and a classify run without a built taxonomy make. The bundled
+    definitions' superclasses are the shipped ones (no WordNet needed)."""
     write_superclasses(definitions, where)
     write_cooccurrence(where, evalset, label_set, where, **cooc)
     return tables.load(where)

@@ -1,0 +1,5 @@
+import sys
+
+from errata.cli import main
+
+sys.exit(main())

@@ -1,0 +1,399 @@
+"""The `report` stage: figures (ours over the published 962 models), expert agreement, per-class
+results, the most frequent confusions with example files (and thumbnails where images are
+configured), ImageNet-M, and the provenance of it all, in one self-contained HTML page."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from errata import imagefolder, zoo
+from errata.errors import ErrataError
+from errata.outputs import ERRORS_FILE
+from errata.papers import published
+from errata.report import figures, provenance, thumbnails
+from errata.report import html as h
+from errata.results import confusions, per_class, summarize
+
+N_CLASSES_SHOWN = 15
+N_THUMBNAILS = 6
+OOV_NOT_RUN = "FG-OOV test not run: 0 by construction"
+NON_PROTOTYPICAL = (
+    "non_prototypical: a lookup of the experts' 36 images, not a detector (near 0 by construction)"
+)
+
+SUMMARY_COLUMNS = {
+    "model_dir_id": "model",
+    "top1_val_acc": "top-1 %",
+    "mla_all": "MLA %",
+    "mla_all_minor_error": "MLA minor %",
+    "mla_all_explainable_error": "MLA explainable %",
+    "num_group_samples": "evaluated",
+    "num_group_top1_errors": "top-1 errors",
+    **summarize.COUNT_COLUMNS,
+}
+IMAGENET_M_COLUMNS = {
+    "model_dir_id": "model",
+    "num_all_imagenet-m_samples": "ImageNet-M images evaluated",
+    "num_imagenet-m_errors": "ImageNet-M errors (MLA counts wrong)",
+}
+
+
+def label_set_note(stats: pd.DataFrame) -> str:
+    ours = ", ".join(sorted(set(stats["label_set"])))
+    return f"ours: label set '{ours}'; published (grey): {published.LABEL_SET_SHORT}; not directly comparable"
+
+
+def figure_caveats(stats: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
+    """What every figure must say about itself (lines under it), and per error-type panel."""
+    lines = [label_set_note(stats)]
+    panels = {
+        "non_prototypical": "a lookup of the experts' 36 images,\nnot a detector: near 0 by construction"
+    }
+    if not stats["oov_test_run"].any():
+        lines.append(OOV_NOT_RUN + " (no error is fine_grained_oov)")
+        panels["fine_grained_oov"] = OOV_NOT_RUN.replace(": ", ":\n")
+    lines.append(NON_PROTOTYPICAL)
+    return lines, panels
+
+
+def make_figures(stats: dict[str, pd.DataFrame], agreement_dir: Path, out: Path) -> dict[str, Path]:
+    """Every figure as PNG + SVG under `out`; returns the PNG of each by a short key."""
+    lines, panels = figure_caveats(stats["all"])
+    pngs: dict[str, Path] = {}
+    pngs["top1_vs_mla"] = figures.top1_vs_mla(
+        stats["all"], published.stats("all"), out / "top1_vs_mla", lines[:1]
+    )[0]
+    pngs["stacked_bars"] = figures.stacked_bars(stats["all"], out / "error_types_per_model", lines[1:])[0]
+    for table in summarize.TABLES:
+        pngs[f"portion_{table}"] = figures.portion_vs_mla(
+            stats[table], published.stats(table), table, out / f"portion_vs_mla_{table}", lines, panels
+        )[0]
+    label_set = json.loads((Path(agreement_dir) / "agreement.json").read_text())["label_set"]
+    note = [
+        f"pairs whose image is not problematic under label set '{label_set}'; "
+        "the experts had no model-failure category (their severe errors are Major)"
+    ]
+    for csv in sorted(Path(agreement_dir).glob("*_category.csv")) + sorted(
+        Path(agreement_dir).glob("*_severity.csv")
+    ):
+        model, kind = csv.stem.rsplit("_", 1)
+        title = f"{model}: expert {kind} x automated error type"
+        pngs[csv.stem] = figures.agreement_heatmap(
+            pd.read_csv(csv, index_col=0), title, out / f"agreement_{csv.stem}", note
+        )[0]
+    return pngs
+
+
+def summary_table(stats: pd.DataFrame) -> h.Html:
+    df = stats[list(SUMMARY_COLUMNS)].rename(columns=SUMMARY_COLUMNS)
+    return h.table_html(df, caption="Per model, non-problematic images (error-type columns are counts)")
+
+
+def model_source(summary: dict[str, Any], inference_dir: Path | None) -> str:
+    """Where a classified model's predictions came from, in the params' words."""
+    path = Path(summary["predictions"])
+    if inference_dir is not None and path.is_relative_to(inference_dir):
+        return "predict.models (run on images.val)"
+    if summary["model"] in zoo.models():
+        meta = zoo.models()[summary["model"]]
+        return f"import.models: {meta['name']} ({meta['reference']})"
+    return f"import.files: {path}"
+
+
+def models_section(
+    summaries: list[dict[str, Any]], stats: pd.DataFrame, inference_dir: Path | None
+) -> h.Section:
+    """One row per classified model: where it came from (the summaries) and its stats row's metadata."""
+    counts = pd.DataFrame(
+        {
+            "model": [s["model"] for s in summaries],
+            "predictions from": [model_source(s, inference_dir) for s in summaries],
+            "images predicted": [s["n_predicted"] for s in summaries],
+            "evaluated (non-problematic)": [s["n_evaluated"] for s in summaries],
+            "outside the evaluation set": [s["n_outside_evaluation_set"] for s in summaries],
+            "unreadable, skipped": [s["n_skipped_unreadable"] for s in summaries],
+        }
+    )
+    meta = stats[["model_dir_id", "training_data", "coverage", "label_set", "oov_gate"]].rename(
+        columns={
+            "model_dir_id": "model",
+            "training_data": "pre-training data",
+            "label_set": "label set",
+            "oov_gate": "FG-OOV gate",
+        }
+    )
+    rows = counts.merge(meta, on="model", how="left")
+    first = ["model", "predictions from", "pre-training data", "coverage", "label set"]
+    rows = rows[[*first, *counts.columns[2:], "FG-OOV gate"]]
+    return h.Section(
+        "Models classified",
+        [
+            h.paragraph(
+                f"Every model the pipeline classified ({len(summaries)}): the public zoo "
+                "(import.models), models run on your images (predict.models) and your own predictions "
+                "files (import.files, in predictions/)."
+            ),
+            h.table_html(rows),
+        ],
+    )
+
+
+def provenance_section(summaries: list[dict[str, Any]], inputs: Inputs) -> h.Section:
+    params_path = inputs.params
+    info = provenance.describe(params_path)
+    facts = {
+        "errata version": info["errata version"],
+        "commit and date": provenance.COMMIT_AND_DATE,
+        "label set": ", ".join(sorted({s["label_set"] for s in summaries})),
+    }
+    blocks = [h.table_html(pd.DataFrame({"value": facts}).rename_axis("what"))]
+    if info["params"] is not None:
+        shown = {k: _param_text(v) for k, v in info["params"].items()}
+        blocks.append(
+            h.table_html(
+                pd.DataFrame({"value": shown}).rename_axis("parameter"),
+                caption=f"{params_path}: every parameter that changes a result",
+            )
+        )
+    else:
+        blocks.append(h.paragraph("Built outside the pipeline: no params.yaml was given."))
+    blocks.append(h.table_html(_gates(summaries, inputs), caption="The cascade's tests, as run"))
+    return h.Section("Provenance: what was run, with what", blocks)
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) if value else "(none)"
+    return str(value)
+
+
+def _read_json(path: Path | None) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path is not None and path.exists() else None
+
+
+def _gates(summaries: list[dict[str, Any]], inputs: Inputs) -> pd.DataFrame:
+    """Each cascade test with what it ran on, from the reports of the stages that built them."""
+    first = summaries[0]
+    coverage = _read_json(inputs.coverage) or {}
+    cooc = _read_json(inputs.cooccurrence)
+    oov = _read_json(inputs.oov)
+    oov_notes = sorted({s["notes"][0] for s in summaries})
+    if oov and not oov.get("run", True):
+        oov_notes.append(f"why: {oov['reason']}")
+    rows = {
+        "overlapping_classes": f"{coverage.get('n_overlapping_pairs', '?')} overlapping class pairs",
+        "multi_label": f"label set {first['label_set']}",
+        "fine_grained": (
+            f"{coverage.get('n_definitions', '?')} superclasses, "
+            f"{coverage.get('n_pairs_sharing', '?')} class pairs sharing one"
+        ),
+        "fine_grained_oov": "; ".join(oov_notes),
+        "spurious_correlation": (
+            f"{cooc['n_common_pairs']} common co-occurrence pairs (at least {cooc['effective_min_count']} "
+            f"co-occurrences: {cooc['min_count']} per {cooc['per_images']} images, scaled; images "
+            f"{cooc['images']}, {cooc['n_images_counted']} images counted)"
+            if cooc
+            else "co-occurrence pairs: not recorded"
+        ),
+        "non_prototypical": f"lookup of {coverage.get('n_non_prototypical_files', '?')} expert images",
+    }
+    return pd.DataFrame({"test": list(rows), "as run": list(rows.values())})
+
+
+def _agreement_section(agreement_dir: Path, pngs: dict[str, Path]) -> h.Section:
+    report = json.loads((Path(agreement_dir) / "agreement.json").read_text())
+    rates = pd.DataFrame.from_dict(report["models"], orient="index")  # keeps the counts integers
+    blocks = [
+        h.paragraph(
+            f"The cascade run on exactly the (file, prediction) pairs the experts of Vasudevan et al. "
+            f"reviewed, with label set {report['label_set']}; {report['note']}. The experts had no "
+            f"'model failure' category: their severe errors are the Major ones."
+        ),
+        h.table_html(rates, caption="Agreement rates", float_format="{:.3f}"),
+    ]
+    for model in report["models"]:
+        for kind in ("category", "severity"):
+            table = pd.read_csv(Path(agreement_dir) / f"{model}_{kind}.csv", index_col=0)
+            blocks.append(
+                h.table_html(table, caption=f"{model}: expert {kind} x automated", float_format="{:.0f}")
+            )
+            blocks.append(h.image_html(pngs[f"{model}_{kind}"], f"{model} {kind} agreement heatmap"))
+    return h.Section("Agreement with the experts", blocks)
+
+
+def _not_mistakes_only(stats: pd.DataFrame) -> list[str]:
+    """Every model but the mistakes-only ones (whose errors are not a sample of their predictions)."""
+    return stats.loc[stats["coverage"] != "mistakes", "model_dir_id"].tolist()
+
+
+def per_class_section(classified: Path, stats: pd.DataFrame) -> h.Section:
+    full = _not_mistakes_only(stats)
+    table = per_class.across_models(Path(classified) / m / ERRORS_FILE for m in full)
+    columns = {"class": "class", "name": "name", "images": "images per model", "mla": "MLA %"}
+    columns |= {t: t for t in figures.ERRORS}
+    shown = {
+        "lowest MLA": per_class.worst(table, "mla", N_CLASSES_SHOWN),
+        "most model failures": per_class.worst(table, "model_failure", N_CLASSES_SHOWN, ascending=False),
+    }
+    blocks = [
+        h.paragraph(
+            "MLA per class is the share of the class's evaluated images that MLA counts right, averaged "
+            f"over the {len(full)} models that are not mistakes-only ({', '.join(full)}); error-type "
+            "columns are counts summed over those models."
+        )
+    ]
+    for what, df in shown.items():
+        df = df[list(columns)].rename(columns=columns).astype({"images per model": int}, errors="ignore")
+        blocks.append(h.table_html(df, caption=f"The {N_CLASSES_SHOWN} classes with the {what}"))
+    return h.Section("Per class", blocks)
+
+
+def confusion_section(classified: Path, stats: pd.DataFrame, images: Path | None) -> h.Section:
+    full = _not_mistakes_only(stats)
+    paths = [Path(classified) / m / ERRORS_FILE for m in full]
+    counts = confusions.count(paths)
+    tops = {e: confusions.top_confusions(counts, e) for e in figures.ERRORS}
+    tops = confusions.with_examples({e: t for e, t in tops.items() if not t.empty}, paths)
+    found, why_not = _images(images, [f for t in tops.values() for f in _first_examples(t)])
+    blocks = [
+        h.paragraph(
+            f"Summed over the models that are not mistakes-only: {', '.join(full)}. Examples are validation "
+            "files in which one of them made that confusion."
+        ),
+    ]
+    if why_not:
+        blocks.append(h.paragraph(f"No thumbnails: {why_not}."))
+    for etype, table in tops.items():
+        blocks.append(
+            h.table_html(table, caption=f"{etype}: most frequent confusions", float_format="{:.0f}")
+        )
+        thumbs = [
+            (jpeg, f"{r.label} ({r.target}) → {r.prediction} ({r.top1})", f)
+            for r, f in zip(table.itertuples(), _first_examples(table), strict=True)
+            if f in found and (jpeg := thumbnails.thumbnail(found[f])) is not None
+        ][:N_THUMBNAILS]
+        if thumbs:
+            blocks.append(h.thumbnails_html(thumbs))
+    return h.Section("Most frequent confusions per error type, with examples", blocks)
+
+
+def _first_examples(table: pd.DataFrame) -> list[str]:
+    return [e.split(", ")[0] for e in table["examples"]]
+
+
+def _images(images: Path | None, files: list[str]) -> tuple[dict[str, Path], str | None]:
+    """The example files found under `images` (images.val), or why there are none."""
+    if images is None:
+        return {}, "no images folder was given (images.val)"
+    reason = imagefolder.absent(images)
+    if reason:
+        return {}, f"{reason}; set images.val to an ImageNet validation folder to see the example errors"
+    found = thumbnails.find(images, files)
+    return found, None if found else f"none of the example files is in {images} (images.val)"
+
+
+def imagenet_m_section(stats: pd.DataFrame) -> h.Section:
+    has_m = stats["num_all_imagenet-m_samples"].notna()
+    if not has_m.any():
+        sets = ", ".join(sorted(set(stats["label_set"])))
+        return h.Section(
+            "ImageNet-M",
+            [
+                h.paragraph(
+                    f"No ImageNet-M numbers: label set '{sets}' does not list the 68 ImageNet-M images "
+                    "(Vasudevan et al. 2022); only the multi-label set does (labels.set: "
+                    "multilabel:labels/human_accuracy_v3.0.0.json)."
+                )
+            ],
+        )
+    df = stats.loc[has_m, list(IMAGENET_M_COLUMNS)].rename(columns=IMAGENET_M_COLUMNS)
+    df = df.astype({c: int for c in list(IMAGENET_M_COLUMNS.values())[1:]})
+    return h.Section(
+        "ImageNet-M",
+        [
+            h.paragraph(
+                "ImageNet-M: the 68 validation images of Vasudevan et al. 2022 that strong models still "
+                "get wrong; an error here is an evaluated ImageNet-M image whose verdict MLA counts wrong."
+            ),
+            h.table_html(df),
+        ],
+    )
+
+
+def not_run(stats: pd.DataFrame) -> list[str]:
+    notes = []
+    if not stats["oov_test_run"].any():
+        notes.append(
+            "The CLIP fine-grained out-of-vocabulary test was not run (it needs ImageNet images and CLIP "
+            "weights): no error is classified fine_grained_oov, and those errors fall to later categories."
+        )
+    else:
+        gates = stats.groupby("oov_gate")["model_dir_id"].apply(list).to_dict()
+        notes.append(
+            "The CLIP fine-grained out-of-vocabulary test ran with gate "
+            + "; ".join(f"{g} for {', '.join(ms)}" for g, ms in gates.items())
+            + (": FG-OOV counts under different gates are not comparable." if len(gates) > 1 else ".")
+        )
+    notes.append(
+        "non_prototypical is a lookup of the 36 images the experts labelled non-prototypical, not a "
+        "detector: it is close to zero for every model by construction."
+    )
+    mistakes = stats.loc[stats["coverage"] == "mistakes", "model_dir_id"].tolist()
+    if mistakes:
+        notes.append(
+            f"{', '.join(mistakes)}: only the mistaken images are public, so their accuracies are not "
+            "meaningful; they are left out of the figures and used for expert agreement."
+        )
+    notes.append(label_set_note(stats) + ".")
+    return notes
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the report reads: the pipeline's outputs, each by its path (dvc.yaml declares them)."""
+
+    stats: Path
+    classified: Path
+    agreement: Path
+    params: Path | None = None  # the provenance and images.val (thumbnails)
+    coverage: Path | None = None  # the taxonomy's coverage.json
+    cooccurrence: Path | None = None  # the co-occurrence report (cooccurrence.json)
+    oov: Path | None = None  # the FG-OOV report (oov.json): why the test did (not) run
+    inference: Path | None = None  # where predict writes: models found there were run on images.val
+
+
+def build(inputs: Inputs, out_dir: Path) -> dict[str, Any]:
+    """Write figures under OUT/figures and OUT/index.html."""
+    stats_dir, classified, agreement_dir = inputs.stats, inputs.classified, inputs.agreement
+    params_path = inputs.params
+    stats = summarize.read_stats(stats_dir)
+    summaries = summarize.read_summaries(classified)
+    images = provenance.result_params(params_path)["images.val"] if params_path else None
+    pngs = make_figures(stats, agreement_dir, Path(out_dir) / "figures")
+    figure_blocks = [h.image_html(pngs["top1_vs_mla"], "top-1 vs multi-label accuracy")]
+    figure_blocks.append(h.image_html(pngs["stacked_bars"], "error types per model"))
+    figure_blocks += [
+        h.image_html(pngs[f"portion_{t}"], f"portion of each error type, {t}") for t in summarize.TABLES
+    ]
+    sections = [
+        h.Section("Summary", [summary_table(stats["all"])]),
+        h.Section("What was not run, and caveats", [h.note_list(not_run(stats["all"]))]),
+        provenance_section(summaries, inputs),
+        models_section(summaries, stats["all"], inputs.inference),
+        h.Section("Figures", figure_blocks),
+        per_class_section(classified, stats["all"]),
+        confusion_section(classified, stats["all"], Path(images) if images else None),
+        imagenet_m_section(stats["all"]),
+        _agreement_section(agreement_dir, pngs),
+    ]
+    page = h.build_html("errata: the remaining errors of ImageNet classifiers", sections)
+    urls = h.find_external_urls(page)
+    if urls:
+        raise ErrataError(f"the report would load external URLs: {urls[:3]}")
+    h.write(Path(out_dir) / "index.html", page)
+    return {"figures": len(pngs), "bytes": len(page)}
