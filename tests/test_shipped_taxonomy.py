@@ -25,7 +25,7 @@ def test_shipped_taxonomy_equals_a_fresh_build_from_the_bundled_definitions(publ
     same = boolmatrix.load(shipped.directory() / tables.SAME_SUPERCLASS)
     assert (same == boolmatrix.load(tmp_path / tables.SAME_SUPERCLASS)).all(), fix
     assert json.loads((shipped.directory() / tables.COVERAGE).read_text()) == report
-    assert report["n_non_singleton"] == 158  # the README's count of bundled groups
+    assert report["n_non_singleton"] == 140  # the README's count of bundled groups
     assert len(pd.read_csv(shipped.directory() / tables.OVERLAPPING_CSV)) == report["n_overlapping_pairs"]
 
 
