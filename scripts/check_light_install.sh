@@ -11,7 +11,10 @@ python=${PYTHON:-python3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$python" -m pip wheel -q --no-deps -w "$work/dist" . >/dev/null
+# from a copy of the files git knows: an in-tree build would reuse a stale build/ directory
+mkdir "$work/src"
+git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$work/src"
+"$python" -m pip wheel -q --no-deps -w "$work/dist" "$work/src" >/dev/null
 "$python" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install -q --disable-pip-version-check "$work"/dist/errata-*.whl 2>&1 |
   grep -v 'is ignored: it is neither a file nor a directory' || true

@@ -1,5 +1,0 @@
-import sys
-
-from errata.cli import main
-
-sys.exit(main())

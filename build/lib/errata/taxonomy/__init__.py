@@ -1,2 +1,0 @@
-"""The taxonomy job: superclasses, overlapping classes and co-occurrence pairs, built from WordNet and
-ReaL into the lookup tables the cascade reads."""
