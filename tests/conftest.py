@@ -54,6 +54,14 @@ def make_val_folder(root, layout: str = "flat"):
 
 
 @pytest.fixture(scope="session")
+def report_build(public_data, tmp_path_factory):
+    """The report pipeline of `report_build.build_all`, shared by the report tests."""
+    import report_build
+
+    return report_build.build_all(tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture(scope="session")
 def val_folder(tmp_path_factory):
     return make_val_folder(tmp_path_factory.mktemp("imagenet") / "val")
 
