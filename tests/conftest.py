@@ -74,9 +74,14 @@ def pytest_addoption(parser):
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Tests of what `dvc repro` wrote run only when asked for (CI asks after `dvc repro`); asked
-    for, missing outputs fail them."""
+    """A module's tests form one xdist group unless marked otherwise (`-n 2 --dist loadgroup`: its
+    module fixtures are built in one process). Tests of what `dvc repro` wrote run only when asked
+    for (CI asks after `dvc repro`); asked for, missing outputs fail them."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
     if config.getoption("--pipeline-outputs"):
         return
     skip = pytest.mark.skip(
