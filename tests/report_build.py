@@ -1,6 +1,6 @@
 """The small real report pipeline that test_report.py and test_report_sections.py both read, built
 once per session: the bundled taxonomy, two zoo models, one mistakes-only and a user's own CSV over
-part of the images, classified in one call, with ReaL's expert agreement."""
+part of the images, classified in one call, ReaL's expert agreement, and the report page."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def report_inputs(root: Path) -> report_page.Inputs:
 
 def build_all(root: Path) -> Path:
     """Every model classified, summarized and reported with a params file whose images.val holds no
-    images (test_report_sections.py's report)."""
+    images."""
     assert main(["taxonomy", "build", "--out", str(root / "tax")]) == 0
     preds = zoo.import_models(ZOO_MODELS, root / "preds")
     ours = predictions.read(preds[1])
@@ -64,21 +64,4 @@ def build_all(root: Path) -> Path:
     (root / "empty").mkdir()
     write_params(root / "params.yaml", root / "empty", own)
     report_page.build(report_inputs(root), root / "out")
-    return root
-
-
-def build_zoo_only(full: Path, root: Path) -> Path:
-    """The zoo models alone (test_report.py's report, no params file): `full`'s taxonomy, agreement
-    and classified models linked, summarized and reported anew."""
-    root.mkdir()
-    for name in ("tax", "agreement"):
-        (root / name).symlink_to(full / name)
-    (root / "classified").mkdir()
-    for entry in (full / "classified").iterdir():
-        if entry.name != OWN:
-            (root / "classified" / entry.name).symlink_to(entry)
-    summarize.write(root / "classified", root / "stats", root / "metrics.json")
-    report_page.build(
-        report_page.Inputs(root / "stats", root / "classified", root / "agreement"), root / "out"
-    )
     return root

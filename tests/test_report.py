@@ -4,7 +4,6 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from report_build import build_zoo_only
 
 from errata import experts, imagenet, outputs
 from errata.classify import cascade
@@ -18,9 +17,10 @@ pytestmark = pytest.mark.xdist_group("report_build")  # one process builds the s
 
 
 @pytest.fixture(scope="module")
-def built(report_build, tmp_path_factory):
-    """A small real pipeline: ReaL, the bundled taxonomy, two full models and one mistakes-only."""
-    return build_zoo_only(report_build, tmp_path_factory.mktemp("report-zoo") / "root")
+def built(report_build):
+    """A small real pipeline: ReaL, the bundled taxonomy, two full models, one mistakes-only, and a
+    user's own predictions file (`report_build.build_all`)."""
+    return report_build
 
 
 @pytest.mark.slow
