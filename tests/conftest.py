@@ -3,7 +3,10 @@ CI=true a missing mirror fails the run instead of skipping."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -53,12 +56,30 @@ def make_val_folder(root, layout: str = "flat"):
     return root
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """`build(folder)` run once per test run, whichever pytest-xdist worker asks first: the others
+    wait for it and read the same folder (built beside the workers' own temporary folders)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # this run's, shared by its workers
+    folder, done = root / name, root / f"{name}.built"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed build left
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
-def report_build(public_data, tmp_path_factory):
-    """The report pipeline of `report_build.build_all`, shared by the report tests."""
+def report_build(public_data, tmp_path_factory) -> Path:
+    """The report pipeline of `report_build.build_all`, shared by the report tests (built once even
+    when their modules run in different pytest-xdist workers)."""
     import report_build
 
-    return report_build.build_all(tmp_path_factory.mktemp("report"))
+    return built_once(tmp_path_factory, "report_build", report_build.build_all)
 
 
 @pytest.fixture(scope="session")
@@ -74,14 +95,9 @@ def pytest_addoption(parser):
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """A module's tests form one xdist group unless marked otherwise (`-n 2 --dist loadgroup`: its
-    module fixtures are built in one process). Tests of what `dvc repro` wrote run only when asked
-    for (CI asks after `dvc repro`); asked for, missing outputs fail them."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+    """Tests of what `dvc repro` wrote run only when asked for (CI asks after `dvc repro`); asked
+    for, missing outputs fail them."""
     if config.getoption("--pipeline-outputs"):
         return
     skip = pytest.mark.skip(

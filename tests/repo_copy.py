@@ -3,6 +3,7 @@ git), a small pipeline configured in it, and `dvc`/`git` run there with this int
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -62,11 +63,11 @@ def git(repo: Path, *args: str) -> str:
 
 
 def changed_stages(repo: Path) -> set[str]:
-    """The stages `dvc status` lists, asked in this process as the command asks: no new interpreter
-    importing dvc for each of the many checks."""
+    """The stages `dvc status` lists, asked in this process as the command asks (from the repository,
+    which names the stages): no new interpreter importing dvc for each of the many checks."""
     from dvc.repo import Repo, lock_repo
 
-    with Repo(str(repo)) as dvc_repo, lock_repo(dvc_repo):
+    with contextlib.chdir(repo), Repo() as dvc_repo, lock_repo(dvc_repo):
         return set(dvc_repo.status())
 
 

@@ -13,8 +13,6 @@ from errata.report.html import find_external_urls
 from errata.results import diff
 from errata.taxonomy import tables
 
-pytestmark = pytest.mark.xdist_group("report_build")  # one process builds the shared report pipeline
-
 
 @pytest.fixture(scope="module")
 def built(report_build):

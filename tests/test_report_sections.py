@@ -25,8 +25,6 @@ from errata.results import summarize
 from errata.results.summarize import COUNT_COLUMNS
 from errata.taxonomy import tables
 
-pytestmark = pytest.mark.xdist_group("report_build")  # one process builds the shared report pipeline
-
 REPO = Path(__file__).resolve().parents[1]
 FULL = ["mine", "resnet50.imagenetx", "vit.imagenetx"]  # all but the mistakes-only model
 
