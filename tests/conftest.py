@@ -3,7 +3,10 @@ CI=true a missing mirror fails the run instead of skipping."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -51,6 +54,32 @@ def make_val_folder(root, layout: str = "flat"):
         )
         image.save(path, "JPEG")
     return root
+
+
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """`build(folder)` run once per test run, whichever pytest-xdist worker asks first: the others
+    wait for it and read the same folder (built beside the workers' own temporary folders)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # this run's, shared by its workers
+    folder, done = root / name, root / f"{name}.built"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed build left
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def report_build(public_data, tmp_path_factory) -> Path:
+    """The report pipeline of `report_build.build_all`, shared by the report tests (built once even
+    when their modules run in different pytest-xdist workers)."""
+    import report_build
+
+    return built_once(tmp_path_factory, "report_build", report_build.build_all)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ git), a small pipeline configured in it, and `dvc`/`git` run there with this int
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import re
 import shutil
@@ -63,7 +63,12 @@ def git(repo: Path, *args: str) -> str:
 
 
 def changed_stages(repo: Path) -> set[str]:
-    return set(json.loads(dvc(repo, "status", "--json") or "{}"))
+    """The stages `dvc status` lists, asked in this process as the command asks (from the repository,
+    which names the stages): no new interpreter importing dvc for each of the many checks."""
+    from dvc.repo import Repo, lock_repo
+
+    with contextlib.chdir(repo), Repo() as dvc_repo, lock_repo(dvc_repo):
+        return set(dvc_repo.status())
 
 
 def stages_run(log: str) -> set[str]:

@@ -5,32 +5,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errata import experts, imagenet, labelsets, outputs, zoo
+from errata import experts, imagenet, outputs
 from errata.classify import cascade
 from errata.cli import main
 from errata.papers import agreement
-from errata.report import page
 from errata.report.html import find_external_urls
-from errata.results import diff, summarize
+from errata.results import diff
 from errata.taxonomy import tables
 
 
 @pytest.fixture(scope="module")
-def built(public_data, tmp_path_factory):
-    """A small real pipeline: ReaL, the bundled taxonomy, two full models and one mistakes-only."""
-    root = tmp_path_factory.mktemp("report")
-    assert main(["taxonomy", "build", "--out", str(root / "tax")]) == 0
-    models = ["resnet50.imagenetx", "vit.imagenetx", "vit_3b.experts"]
-    preds = zoo.import_models(models, root / "preds")
-    args = ["classify", "--predictions", *map(str, preds), "--out", str(root / "classified")]
-    assert main([*args, "--taxonomy", str(root / "tax")]) == 0
-    summarize.write(root / "classified", root / "stats", root / "metrics.json")
-    tax = tables.load(root / "tax")
-    ev = cascade.EvalArrays.build(labelsets.build("real"), tax)
-    agreement.write(ev, tax, "real", root / "agreement")
-    inputs = page.Inputs(root / "stats", root / "classified", root / "agreement")
-    page.build(inputs, root / "out")
-    return root
+def built(report_build):
+    """A small real pipeline: ReaL, the bundled taxonomy, two full models, one mistakes-only, and a
+    user's own predictions file (`report_build.build_all`)."""
+    return report_build
 
 
 @pytest.mark.slow

@@ -12,12 +12,11 @@ import pytest
 import yaml
 from matplotlib.transforms import Bbox
 from PIL import Image
+from report_build import N_OWN, report_inputs
 
-from errata import __version__, imagenet, labelsets, outputs, predictions, zoo
-from errata.classify import cascade
+from errata import __version__, imagenet, outputs
 from errata.cli import main
 from errata.errors import ErrataError
-from errata.papers import agreement
 from errata.pipeline import model_files
 from errata.report import figures, provenance
 from errata.report import html as h
@@ -28,7 +27,6 @@ from errata.taxonomy import tables
 
 REPO = Path(__file__).resolve().parents[1]
 FULL = ["mine", "resnet50.imagenetx", "vit.imagenetx"]  # all but the mistakes-only model
-N_OWN = 30_000  # images the user's own file predicts
 
 
 def rows_of(page: str, caption: str) -> list[list[str]]:
@@ -51,50 +49,11 @@ def section_of(page: str, heading: str) -> str:
     return re.search(rf"<h2>{re.escape(html.escape(heading))}</h2>(.*?)</section>", page, re.S).group(1)
 
 
-def write_params(path: Path, images: Path, own: Path) -> dict:
-    """The repository's params.yaml with values that differ from the defaults where harmless here."""
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["images"]["val"] = str(images)
-    params["import"]["files"] = [str(own)]
-    params["predict"]["clip_templates"] = "simple"
-    params["oov"]["gate"] = "none"
-    path.write_text(yaml.safe_dump(params))
-    return params
-
-
 @pytest.fixture(scope="module")
-def built(public_data, tmp_path_factory):
+def built(report_build):
     """Two zoo models, one mistakes-only, and a user's own CSV over part of the images; the report
     built with a params file whose images.val holds no images."""
-    root = tmp_path_factory.mktemp("sections")
-    assert main(["taxonomy", "build", "--out", str(root / "tax")]) == 0
-    preds = zoo.import_models(["resnet50.imagenetx", "vit.imagenetx", "vit_3b.experts"], root / "preds")
-    ours = predictions.read(preds[1])
-    own = root / "predictions" / "mine.csv"
-    own.parent.mkdir()
-    pd.DataFrame({"file_name": ours.file_names[:N_OWN], "top1": ours.topk[:N_OWN, 0]}).to_csv(
-        own, index=False
-    )
-    args = ["classify", "--predictions", *map(str, preds), str(own), "--out", str(root / "classified")]
-    assert main([*args, "--taxonomy", str(root / "tax")]) == 0
-    summarize.write(root / "classified", root / "stats", root / "metrics.json")
-    tax = tables.load(root / "tax")
-    agreement.write(cascade.EvalArrays.build(labelsets.build("real"), tax), tax, "real", root / "agreement")
-    (root / "empty").mkdir()
-    write_params(root / "params.yaml", root / "empty", own)
-    report_page.build(report_inputs(root), root / "out")
-    return root
-
-
-def report_inputs(root: Path) -> report_page.Inputs:
-    return report_page.Inputs(
-        stats=root / "stats",
-        classified=root / "classified",
-        agreement=root / "agreement",
-        params=root / "params.yaml",
-        coverage=root / "tax" / "coverage.json",
-        cooccurrence=root / "tax" / "cooccurrence.json",
-    )
+    return report_build
 
 
 @pytest.fixture(scope="module")
