@@ -199,21 +199,17 @@ def render(report: dict[str, Any], limit: int = 12) -> str:
         f"  held-out specificity         {s['mean']:.3f} ± {s['sd']:.3f} over {n_folds} folds "
         f"({s['min']:.3f}–{s['max']:.3f}); per repeat {ps['min']:.3f}–{ps['max']:.3f}",
     ]
-    groups = report["groups"]
-    leaned_on = [g for g in groups if any(g["remove"])]
-    leaned_on.sort(key=lambda g: (-abs(g["remove"][0]) - abs(g["remove"][1]), g["group"]))
-    lines.append(
-        "groups the held-out folds lean on most (removing them where chosen, per repeat: "
-        "fine-grained records joined, negative records joined):"
-    )
-    lines += [_group_line(g, g["remove"]) for g in leaned_on[:limit]]
-    fitted = [g for g in groups if any(g["add"])]
-    fitted.sort(key=lambda g: (-abs(g["add"][0]) - abs(g["add"][1]), g["group"]))
-    lines.append(
-        "groups not chosen where their pairs were held out (no evidence on the other folds), and "
-        "what adding them back would join there, per repeat:"
-    )
-    lines += [_group_line(g, g["add"]) for g in fitted[:limit]]
+    headings = {
+        "remove": "groups the held-out folds lean on most (removing them where chosen, per repeat: "
+        "fine-grained records joined, negative records joined):",
+        "add": "groups not chosen where their pairs were held out (no evidence on the other folds), and "
+        "what adding them back would join there, per repeat:",
+    }
+    for move, heading in headings.items():
+        moved = [g for g in report["groups"] if any(g[move])]
+        moved.sort(key=lambda g: (-abs(g[move][0]) - abs(g[move][1]), g["group"]))
+        lines.append(heading)
+        lines += [_group_line(g, g[move]) for g in moved[:limit]]
     return "\n".join(lines)
 
 
