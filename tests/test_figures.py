@@ -1,8 +1,11 @@
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.markers import MarkerStyle
+from matplotlib.transforms import Bbox
 
 from errata.report import figures
 from errata.report import html as html_report
@@ -137,7 +140,8 @@ def hand_model() -> pd.DataFrame:
 
 def _our_points(ax) -> list[tuple[float, float]]:
     """Offsets of the large, black-edged markers `_ours` draws (the published cloud is size 9)."""
-    return [tuple(map(float, c.get_offsets()[0])) for c in ax.collections if c.get_sizes()[0] == 70]
+    big = [c for c in ax.collections if c.get_sizes()[0] == figures.OUR_SIZE]
+    return [tuple(map(float, c.get_offsets()[0])) for c in big]
 
 
 def test_top1_vs_mla_puts_top1_on_x_and_mla_on_y(drawn, published):
@@ -203,7 +207,7 @@ def test_many_models_stay_readable(drawn, published):
     figures.top1_vs_mla(many, published, Path("unused"))
     ax = drawn[0].axes[0]
     assert not [t for t in ax.texts if t.get_text().isdigit()]  # no per-model numbers
-    ours = [c for c in ax.collections if c.get_sizes()[0] == 30]
+    ours = [c for c in ax.collections if c.get_sizes()[0] == figures.OUR_SIZE / 2]
     assert sum(len(c.get_offsets()) for c in ours) == 100
     assert "ours: 100 models" in ax.texts[0].get_text()
     figures.stacked_bars(many, Path("unused"))
@@ -215,3 +219,83 @@ def test_many_models_stay_readable(drawn, published):
     )
     by_mla = many.sort_values("mla_group")["model_dir_id"]
     assert ticks[0].startswith(f"{by_mla.iloc[0]} ") and ticks[-1].startswith(f"{by_mla.iloc[-1]} ")
+
+
+def _shape(marker) -> bytes:
+    """A marker's outline as scatter draws it, comparable between collections and legend handles."""
+    style = MarkerStyle(marker)
+    return style.get_path().transformed(style.get_transform()).vertices.round(4).tobytes()
+
+
+@pytest.mark.parametrize("n", [4, figures.MAX_LABELLED + 3])
+def test_ours_never_take_a_published_models_shape(drawn, published, n):
+    """Whatever their pre-training data (unknown included), our markers are a shape the published
+    buckets do not use, in the plot and in the legend."""
+    ours = stats_frame(n, seed=4).assign(coverage="all")
+    ours["training_data"] = (["ImageNet-1k", "ImageNet-21k", "JFT-300M", None] * n)[:n]
+    figures.top1_vs_mla(ours, published, Path("unused"))
+    figures.portion_vs_mla(ours, published, "all", Path("unused"))
+    published_shapes = {_shape(m) for m, _ in figures.BUCKETS.values()}
+    for fig in drawn:
+        for ax in fig.axes:
+            big = [c for c in ax.collections if c.get_sizes().size and c.get_sizes()[0] > 9]
+            for c in big:
+                assert c.get_paths()[0].vertices.round(4).tobytes() not in published_shapes, ax.get_title()
+            assert sum(len(c.get_offsets()) for c in big) == (n if ax.get_title() != "" else 0)
+            legend = ax.get_legend()
+            if legend is not None:
+                ours_handle = next(h for h in legend.legend_handles if h.get_label() == "ours")
+                assert _shape(ours_handle.get_marker()) not in published_shapes
+
+
+def _labels(fig, ax) -> list[tuple[Bbox, list[int]]]:
+    """Each number label's box in pixels and the models it names, as `save` would draw them."""
+    with plt.rc_context(figures.STYLE):
+        fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return [
+        (t.get_window_extent(renderer), [int(n) for n in t.get_text().split(",")])
+        for t in ax.texts
+        if t.get_text().replace(",", "").isdigit()
+    ]
+
+
+def test_a_shared_label_sits_at_every_point_it_names(drawn, published):
+    """Six models in a row, each marker touching the next: a label shared by touching markers must
+    not name points a marker or more away from it (the "1,4,6" beside only one of its points)."""
+    ours = stats_frame(6, seed=6).assign(coverage="all", mla_all=80.0, top1_val_acc=np.linspace(70, 73.5, 6))
+    figures.top1_vs_mla(ours, published, Path("unused"))
+    fig = drawn[0]
+    ax = fig.axes[0]
+    labels = _labels(fig, ax)
+    assert sorted(n for _, names in labels for n in names) == list(range(1, 7))
+    assert max(len(names) for _, names in labels) <= 3  # the row is not one label
+    px = fig.dpi / 72
+    points = ax.transData.transform(np.column_stack([ours["top1_val_acc"], ours["mla_all"]]))
+    step = (points[1, 0] - points[0, 0]) / (figures.MARKER_PT * px)
+    assert 0.5 < step < 1, step  # neighbours' markers touch: the case that chained one label
+    for box, names in labels:
+        for n in names:
+            x, y = points[n - 1]
+            dx = max(box.x0 - x, 0, x - box.x1)
+            dy = max(box.y0 - y, 0, y - box.y1)
+            assert np.hypot(dx, dy) < 1.5 * figures.MARKER_PT * px, (names, n)
+
+
+def test_labels_stay_off_the_fit_curves(drawn):
+    """Our models lying on a flat published trend: their numbers go above or below the curve, not
+    beside the points under it."""
+    published = stats_frame(40, seed=7).assign(mla_group=np.linspace(60, 95, 40))
+    ours = stats_frame(3, seed=8).assign(coverage="all", mla_group=[65.0, 77.0, 89.0])
+    share = np.tile([0.3, 0.7], 20)  # a model_failure portion whose fit is flat at 0.5, where ours lie
+    published["num_not_classified"] = (published["num_group_top1_errors"] * share).astype(int)
+    ours["num_not_classified"] = ours["num_group_top1_errors"] // 2
+    figures.portion_vs_mla(ours, published, "all", Path("unused"))
+    fig = drawn[0]
+    ax = next(a for a in fig.axes if a.get_title() == "model_failure")
+    labels = _labels(fig, ax)
+    assert len(labels) == 3
+    for line in ax.get_lines():
+        path = line.get_transform().transform_path(line.get_path())
+        for box, names in labels:
+            assert not path.intersects_bbox(box, filled=False), names

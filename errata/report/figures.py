@@ -1,7 +1,8 @@
 """Figures for the report: our models drawn over the published 962-model tables (Peychev et al.).
 
-Every figure uses the same colour per error type and the same marker per pre-training bucket, so a
-reader can move between figures without a new legend to learn. Inputs are stats tables in the
+Every figure uses the same colour per error type, the same marker per pre-training bucket for the
+published models and one shape no bucket uses (a star) for ours, so a reader can move between
+figures without a new legend to learn. Inputs are stats tables in the
 reference's column format; the caller loads them.
 """
 
@@ -48,10 +49,12 @@ FIT_DEGREE = 2
 MAX_LABELLED = 12  # our models drawn numbered; more are one series
 MAX_BARS = 40  # models in the stacked-bar figure
 NOTE_LINE_IN = 0.16  # inches kept free at the bottom of a figure per line of its note
-OUR_SIZE = 70  # marker area (points^2) of our numbered models
+OUR_MARKER = "*"  # a shape no published bucket uses, so ours are never read as published
+OUR_SIZE = 150  # marker area (points^2) of our numbered models
 MARKER_PT = OUR_SIZE**0.5  # their diameter in points
-MARKER_HALF = 0.75 * MARKER_PT  # half the extent kept free around one (a diamond reaches past a circle)
+MARKER_HALF = 0.55 * MARKER_PT  # half the extent kept free around one
 LABEL_FONT = 8
+LABEL_BOX = {"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 0.5}  # readable over the grey cloud
 CAVEAT_BOX = {"facecolor": "white", "alpha": 0.85, "lw": 0}
 
 
@@ -112,21 +115,17 @@ def _ours(
     """Our models on top: large, black-edged, numbered as in `_model_key` (full names would collide);
     beyond MAX_LABELLED models, one unnumbered series (numbers would cover the plot). Returns the
     (x, y, number) to label once the axes' limits are final (`_label_points`)."""
-    buckets = _buckets(ours)
     if len(ours) > MAX_LABELLED:
-        for bucket, (marker, _) in BUCKETS.items():
-            sel = (buckets == bucket).to_numpy()
-            ax.scatter(x[ours.index[sel]], y[ours.index[sel]], s=30, marker=marker, color=color,
-                       edgecolors="black", linewidths=0.5, zorder=4)  # fmt: skip
+        ax.scatter(x, y, s=OUR_SIZE / 2, marker=OUR_MARKER, color=color, edgecolors="black", linewidths=0.5,
+                   zorder=4)  # fmt: skip
         return []
-    labels = pd.Series(range(1, len(ours) + 1), index=ours.index)
     for i in ours.index:
-        marker = BUCKETS[buckets[i]][0]
-        ax.scatter(
-            x[i], y[i], s=OUR_SIZE, marker=marker, color=color, edgecolors="black", linewidths=1, zorder=4
-        )
+        ax.scatter(x[i], y[i], s=OUR_SIZE, marker=OUR_MARKER, color=color, edgecolors="black", linewidths=1,
+                   zorder=4)  # fmt: skip
     return [
-        (float(x[i]), float(y[i]), str(labels[i])) for i in ours.index if pd.notna(x[i]) and pd.notna(y[i])
+        (float(x[i]), float(y[i]), str(n))
+        for i, n in zip(ours.index, range(1, len(ours) + 1), strict=True)
+        if pd.notna(x[i]) and pd.notna(y[i])
     ]
 
 
@@ -143,27 +142,51 @@ def _label_points(fig: Figure, panels: list[tuple[Axes, list[tuple[float, float,
             _label_panel(ax, points)
 
 
-def _label_panel(ax: Axes, points: list[tuple[float, float, str]]) -> None:
-    """Labels that cover neither each other nor the markers: points whose markers touch share one
-    label ("3,5"), and each label takes the first free place around its group of markers."""
-    if not points:
-        return
-    px = ax.get_figure().dpi / 72  # pixels per point
-    screen = ax.transData.transform([(x, y) for x, y, _ in points])
+def _groups(screen: np.ndarray, reach: float) -> list[list[int]]:
+    """Points that share one label: each within `reach` of every other in its group (not chained, so
+    a group never spans more than `reach` and its label sits at all its points)."""
     groups: list[list[int]] = []
     for i, xy in enumerate(screen):
-        near = next((g for g in groups if min(np.hypot(*(screen[j] - xy)) for j in g) < MARKER_PT * px), None)
+        near = next((g for g in groups if max(np.hypot(*(screen[j] - xy)) for j in g) < reach), None)
         if near is None:
             groups.append([i])
         else:
             near.append(i)
+    return groups
+
+
+def _line_boxes(ax: Axes) -> list[tuple[float, float, float, float]]:
+    """The drawn lines (fit curves, y = x) as small boxes along their path, in pixels, so labels
+    are placed off them rather than under them."""
+    px = ax.get_figure().dpi / 72
+    boxes = []
+    for line in ax.get_lines():
+        xy = line.get_transform().transform_path(line.get_path()).vertices
+        half = line.get_linewidth() * px / 2 + px
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            steps = max(1, int(np.hypot(*(b - a)) / half))
+            for x, y in np.linspace(a, b, steps + 1):
+                boxes.append((x - half, y - half, x + half, y + half))
+    return boxes
+
+
+def _label_panel(ax: Axes, points: list[tuple[float, float, str]]) -> None:
+    """Labels that cover neither each other, the markers nor the lines: points whose markers
+    overlap by half share one label ("3,5"), and each label takes the first free place around its
+    group of markers."""
+    if not points:
+        return
+    px = ax.get_figure().dpi / 72  # pixels per point
+    screen = ax.transData.transform([(x, y) for x, y, _ in points])
+    groups = _groups(screen, MARKER_PT / 2 * px)
     half = MARKER_HALF * px
-    taken = [(x - half, y - half, x + half, y + half) for x, y in screen]
+    markers = [(x - half, y - half, x + half, y + half) for x, y in screen]
+    taken = markers + _line_boxes(ax)
     frame = ax.bbox.extents
     renderer = ax.get_figure().canvas.get_renderer()
     for group in groups:
         text = ",".join(sorted((points[i][2] for i in group), key=int))
-        label = ax.text(0, 0, text, fontsize=LABEL_FONT, ha="left", va="bottom", zorder=5)
+        label = ax.text(0, 0, text, fontsize=LABEL_FONT, ha="left", va="bottom", zorder=5, bbox=LABEL_BOX)
         extent = label.get_window_extent(renderer)
         w, h = extent.width, extent.height
         x0, y0 = screen[group].min(axis=0) - half
@@ -171,8 +194,8 @@ def _label_panel(ax: Axes, points: list[tuple[float, float, str]]) -> None:
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         gap = 1.5 * px
         places = [
-            (x1 + gap, cy), (x1 + gap, cy - h), (cx - w / 2, y1 + gap), (cx - w / 2, y0 - gap - h),
-            (x0 - gap - w, cy), (x0 - gap - w, cy - h), (x1 + gap, y1 + gap), (x1 + gap, y0 - gap - h),
+            (x1 + gap, cy - h / 2), (cx - w / 2, y1 + gap), (cx - w / 2, y0 - gap - h),
+            (x0 - gap - w, cy - h / 2), (x1 + gap, y1 + gap), (x1 + gap, y0 - gap - h),
             (x0 - gap - w, y1 + gap), (x0 - gap - w, y0 - gap - h),
         ]  # fmt: skip
         best, best_cost = places[0], float("inf")
@@ -213,7 +236,16 @@ def _legend_handles(fit_color: str | None) -> list[Line2D]:
         for b, (m, g) in BUCKETS.items()
     ]
     handles.append(
-        Line2D([], [], ls="", marker="o", color="white", markeredgecolor="black", markersize=9, label="ours")
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker=OUR_MARKER,
+            color="white",
+            markeredgecolor="black",
+            markersize=12,
+            label="ours",
+        )  # fmt: skip
     )
     if fit_color:
         handles.append(Line2D([], [], color=fit_color, lw=2, label=f"published fit (deg {FIT_DEGREE})"))
