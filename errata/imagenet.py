@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections import Counter
 from functools import cache
 
 import numpy as np
@@ -92,6 +93,15 @@ def class_lemmas() -> tuple[tuple[str, ...], ...]:
 def class_names() -> tuple[str, ...]:
     """Readable names: the first lemma of each class."""
     return tuple(ls[0] for ls in class_lemmas())
+
+
+@cache
+def display_names() -> tuple[str, ...]:
+    """The names to show a reader: `class_names`, with the index beside a name another class shares
+    up to case ("maillot (638)", "Cardigan (264)"), so "maillot → maillot" cannot be printed."""
+    names = class_names()
+    shared = Counter(_normal(n) for n in names)
+    return tuple(f"{n} ({i})" if shared[_normal(n)] > 1 else n for i, n in enumerate(names))
 
 
 def _normal(name: str) -> str:

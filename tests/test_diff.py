@@ -37,3 +37,20 @@ def test_fixed_images_lists_one_models_errors_of_a_type_that_the_other_fixes():
     pd.testing.assert_frame_equal(swapped, fixed)
     # b's fine-grained error on f1 is not fixed by a's model failure
     assert diff.fixed_images(both, "b", "fine_grained").empty
+
+
+def test_fixed_images_name_a_shared_class_name_with_its_index():
+    a = pd.DataFrame(
+        {
+            "file_name": ["f0"],
+            "target": [638],
+            "top1": [134],
+            "problematic": [False],
+            "error_type": ["model_failure"],
+        }
+    )
+    b = a.assign(top1=[639], error_type=["overlapping_classes"])
+    fixed = diff.fixed_images(diff.compare(a, b), "a", "model_failure")
+    assert fixed[["label", "prediction", "fix"]].values.tolist() == [
+        ["maillot (638)", "crane (134)", "maillot (639)"]
+    ]

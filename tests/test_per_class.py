@@ -76,3 +76,24 @@ def test_class_errors_lists_the_wrong_images_of_one_class_in_cascade_order():
     assert wrong["prediction"].tolist() == ["stingray", "hammerhead", "tiger shark"]
     assert wrong["file_name"].tolist() == [imagenet.val_file_name(i) for i in (2, 3, 1)]
     assert per_class.class_errors(ERRORS, 8).empty
+
+
+def test_names_shared_by_two_classes_carry_their_index():
+    names = imagenet.display_names()
+    assert (names[638], names[639]) == ("maillot (638)", "maillot (639)")
+    assert (names[134], names[517]) == ("crane (134)", "crane (517)")
+    assert (names[264], names[474]) == ("Cardigan (264)", "cardigan (474)")  # the same up to case
+    assert names[0] == "tench" and sum(n.endswith(")") for n in names) == 6
+    one = per_class.class_errors(errors_table([(638, 639, "overlapping_classes")]), 638)
+    assert one["prediction"].tolist() == ["maillot (639)"]
+
+
+def test_rankings_leave_out_classes_with_few_images():
+    """A class of 7 images with MLA 0 would lead the lowest-MLA list; below MIN_IMAGES it is not ranked."""
+    table = pd.DataFrame(
+        {"images": [7.0, 40.0, 25.0, 24.9], "mla": [0.0, 60.0, 70.0, 1.0]},
+        index=pd.Index([3, 1, 2, 9], name="class"),
+    )
+    assert per_class.MIN_IMAGES == 25
+    assert per_class.worst(table, "mla", 5)["class"].tolist() == [1, 2]
+    assert per_class.worst(table, "mla", 5, ascending=False)["class"].tolist() == [2, 1]

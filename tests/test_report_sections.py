@@ -116,7 +116,8 @@ def rows_of_section(page: str, heading: str) -> list[list[str]]:
 
 
 def independent_per_class(classified: Path) -> pd.DataFrame:
-    """Per class: mean over models of the share of evaluated images counted right, and model failures."""
+    """Per class: mean over models of the share of evaluated images counted right, model failures,
+    and evaluated images per model."""
     ok = ["correct", "overlapping_classes", "multi_label"]
     per_model = []
     for m in FULL:
@@ -125,29 +126,63 @@ def independent_per_class(classified: Path) -> pd.DataFrame:
         per_model.append(
             e.assign(ok=e["error_type"].isin(ok), failure=e["error_type"] == "model_failure")
             .groupby("target")
-            .agg(share=("ok", "mean"), failures=("failure", "sum"))
+            .agg(share=("ok", "mean"), failures=("failure", "sum"), n=("ok", "size"))
         )
     both = pd.concat(per_model)
     by_class = both.groupby(level=0)
-    return pd.DataFrame({"mla": 100 * by_class["share"].mean(), "failures": by_class["failures"].sum()})
+    return pd.DataFrame(
+        {
+            "mla": 100 * by_class["share"].mean(),
+            "failures": by_class["failures"].sum(),
+            "images": by_class["n"].mean(),
+        }
+    )
 
 
 @pytest.mark.slow
 def test_per_class_tables_hold_the_independently_counted_mla_and_failures(built, page):
-    expected = independent_per_class(built / "classified")
+    everything = independent_per_class(built / "classified")
+    assert (everything["images"] < 25).sum() > 5  # small classes exist, and must not be ranked
+    expected = everything[everything["images"] >= 25]
     n = report_page.N_CLASSES_SHOWN
-    lowest = rows_of(page, f"The {n} classes with the lowest MLA")
-    most = rows_of(page, f"The {n} classes with the most model failures")
-    head = header_of(page, f"The {n} classes with the lowest MLA")
+    lowest_caption = f"The {n} classes with the lowest MLA (classes with at least 25 images per model)"
+    lowest = rows_of(page, lowest_caption)
+    most = rows_of(
+        page, f"The {n} classes with the most model failures (classes with at least 25 images per model)"
+    )
+    head = header_of(page, lowest_caption)
     assert head[:4] == ["class", "name", "images per model", "MLA %"] and head[-1] == "model_failure"
     shown = [int(r[0]) for r in lowest]
     assert [r[3] for r in lowest] == [f"{v:.2f}" for v in expected.loc[shown, "mla"]]
     assert expected.loc[shown, "mla"].max() <= expected.drop(index=shown)["mla"].min() + 1e-9  # the n lowest
     assert expected.loc[shown, "mla"].is_monotonic_increasing
+    assert everything["mla"].min() < expected.loc[shown, "mla"].min()  # a small class would have led
     want_most = expected.reset_index().sort_values(["failures", "target"], ascending=[False, True]).head(n)
     assert [int(r[0]) for r in most] == want_most["target"].tolist()
     assert [int(r[-1]) for r in most] == want_most["failures"].tolist()
-    assert [r[1] for r in most] == [imagenet.class_names()[int(r[0])] for r in most]
+    assert [r[1] for r in most] == [imagenet.display_names()[int(r[0])] for r in most]
+    section = html.unescape(section_of(page, "Per class"))
+    assert f"({len(expected)} of 1000)" in section
+
+
+@pytest.mark.slow
+def test_per_class_tables_leave_out_the_columns_zero_in_every_row(built, page):
+    """fine_grained_oov (the test did not run) is 0 in every class: no column of zeros, and a line
+    under the table names each column left out."""
+    section = html.unescape(section_of(page, "Per class"))
+    n = report_page.N_CLASSES_SHOWN
+    for what in ("lowest MLA", "most model failures"):
+        caption = f"The {n} classes with the {what} (classes with at least 25 images per model)"
+        head, rows = header_of(page, caption), rows_of(page, caption)
+        columns = list(zip(*rows, strict=True))
+        errors = [h for h in head if h in figures.ERRORS]
+        assert "fine_grained_oov" not in head and "model_failure" in head
+        assert all(any(v != "0" for v in columns[head.index(e)]) for e in errors), what
+        left_out = [e for e in figures.ERRORS if e not in head]
+        after = section.split(caption)[1]
+        assert (
+            f"Not shown, 0 in every class above: {', '.join(left_out)}." in after.split("</table>")[1][:300]
+        )
 
 
 @pytest.mark.slow
@@ -167,8 +202,8 @@ def test_confusion_examples_are_that_confusion_in_an_errors_table(built, page):
         for target, label, top1, prediction, count, examples in rows_of(page, caption):
             assert counts[int(target), int(top1)] == int(count), (etype, target, top1)
             assert (label, prediction) == (
-                imagenet.class_names()[int(target)],
-                imagenet.class_names()[int(top1)],
+                imagenet.display_names()[int(target)],
+                imagenet.display_names()[int(top1)],
             )
             for name in examples.split(", "):
                 hit = of_type[(of_type["file_name"] == name)]
@@ -176,6 +211,8 @@ def test_confusion_examples_are_that_confusion_in_an_errors_table(built, page):
                 checked += 1
         assert int(rows_of(page, caption)[0][4]) == counts.max()
     assert checked > 50
+    pairs = [r[:4] for r in rows_of(page, "overlapping_classes: most frequent confusions")]
+    assert ["638", "maillot (638)", "639", "maillot (639)"] in pairs  # never "maillot → maillot"
     assert "No thumbnails: no ImageNet validation images in" in page
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from errata import imagefolder, zoo
+from errata import imagefolder, imagenet, zoo
 from errata.errors import ErrataError
 from errata.outputs import ERRORS_FILE
 from errata.papers import published
@@ -240,16 +240,27 @@ def per_class_section(classified: Path, stats: pd.DataFrame) -> h.Section:
         "lowest MLA": per_class.worst(table, "mla", N_CLASSES_SHOWN),
         "most model failures": per_class.worst(table, "model_failure", N_CLASSES_SHOWN, ascending=False),
     }
+    n_ranked = len(per_class.ranked(table))
     blocks = [
         h.paragraph(
             "MLA per class is the share of the class's evaluated images that MLA counts right, averaged "
             f"over the {len(full)} models that are not mistakes-only ({', '.join(full)}); error-type "
-            "columns are counts summed over those models."
+            "columns are counts summed over those models. Only classes with at least "
+            f"{per_class.MIN_IMAGES} evaluated images per model are ranked ({n_ranked} of {len(table)}): "
+            "in a smaller class one image moves the share by several points."
         )
     ]
     for what, df in shown.items():
-        df = df[list(columns)].rename(columns=columns).astype({"images per model": int}, errors="ignore")
-        blocks.append(h.table_html(df, caption=f"The {N_CLASSES_SHOWN} classes with the {what}"))
+        zero = [t for t in figures.ERRORS if not df[t].any()]
+        df = df[[c for c in columns if c not in zero]].rename(columns=columns)
+        df = df.astype({"images per model": int}, errors="ignore")
+        caption = (
+            f"The {N_CLASSES_SHOWN} classes with the {what} "
+            f"(classes with at least {per_class.MIN_IMAGES} images per model)"
+        )
+        blocks.append(h.table_html(df, caption=caption))
+        if zero:
+            blocks.append(h.paragraph(f"Not shown, 0 in every class above: {', '.join(zero)}."))
     return h.Section("Per class", blocks)
 
 
@@ -268,12 +279,13 @@ def confusion_section(classified: Path, stats: pd.DataFrame, images: Path | None
     ]
     if why_not:
         blocks.append(h.paragraph(f"No thumbnails: {why_not}."))
+    names = imagenet.class_names()
     for etype, table in tops.items():
         blocks.append(
             h.table_html(table, caption=f"{etype}: most frequent confusions", float_format="{:.0f}")
         )
         thumbs = [
-            (jpeg, f"{r.label} ({r.target}) → {r.prediction} ({r.top1})", f)
+            (jpeg, f"{names[r.target]} ({r.target}) → {names[r.top1]} ({r.top1})", f)
             for r, f in zip(table.itertuples(), _first_examples(table), strict=True)
             if f in found and (jpeg := thumbnails.thumbnail(found[f])) is not None
         ][:N_THUMBNAILS]

@@ -34,7 +34,7 @@ def top_confusions(counts: np.ndarray, error_type: str, n: int = 10) -> pd.DataF
     best = np.flatnonzero(row)
     best = best[np.lexsort((best, -row[best]))][:n]
     target, top1 = np.divmod(best, imagenet.NUM_CLASSES)
-    names = imagenet.class_names()
+    names = imagenet.display_names()
     return pd.DataFrame(
         {
             "target": target,

@@ -88,7 +88,7 @@ def fixed_images(both: pd.DataFrame, erring: str, error_type: str) -> pd.DataFra
     other = {"a": "b", "b": "a"}[erring]
     fixed = both[f"error_type_{other}"].isin(COUNTED_CORRECT)
     rows = both[(both[f"error_type_{erring}"] == error_type) & fixed]
-    names = imagenet.class_names()
+    names = imagenet.display_names()
     return pd.DataFrame(
         {
             "file_name": rows["file_name"].to_numpy(),

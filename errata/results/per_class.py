@@ -15,6 +15,7 @@ from errata import imagenet
 from errata.outputs import ERROR_TYPES, MLA_CORRECT, MLA_OK, read_codes
 
 N_TYPES = len(ERROR_TYPES)
+MIN_IMAGES = 25  # evaluated images per model a class needs to be ranked: half of ImageNet's 50
 
 
 def type_counts(target: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -30,7 +31,7 @@ def _evaluated(errors: pd.DataFrame) -> pd.DataFrame:
 
 
 def _names(indices: pd.Series) -> pd.Series:
-    names = imagenet.class_names()
+    names = imagenet.display_names()
     return indices.map(lambda i: names[i])
 
 
@@ -81,7 +82,7 @@ def across_models(paths: Iterable[Path]) -> pd.DataFrame:
         n_models += present
         counts += one
     present = n_models > 0
-    names = imagenet.class_names()
+    names = imagenet.display_names()
     df = pd.DataFrame(counts[present], columns=list(ERROR_TYPES), index=np.flatnonzero(present))
     df.index.name = "class"
     df.insert(0, "name", [names[i] for i in df.index])
@@ -91,7 +92,13 @@ def across_models(paths: Iterable[Path]) -> pd.DataFrame:
     return df
 
 
+def ranked(table: pd.DataFrame, min_images: float = MIN_IMAGES) -> pd.DataFrame:
+    """The classes a ranking may name: at least `min_images` evaluated images per model, since one
+    image of a class with 7 moves its share by 14 points and would lead any list by chance."""
+    return table[table["images"] >= min_images]
+
+
 def worst(table: pd.DataFrame, column: str, n: int = 15, ascending: bool = True) -> pd.DataFrame:
-    """The `n` classes first by `column` (ties by class index), for the report."""
-    ranked = table.reset_index().sort_values([column, "class"], ascending=[ascending, True])
-    return ranked.head(n).reset_index(drop=True)
+    """The `n` classes first by `column` (ties by class index) among the `ranked` ones, for the report."""
+    order = ranked(table).reset_index().sort_values([column, "class"], ascending=[ascending, True])
+    return order.head(n).reset_index(drop=True)
