@@ -11,7 +11,12 @@ import pandas as pd
 from errata import sources
 from errata.errors import ErrataError
 
-MODELS = {"vit3b": "vit3b_mistakes", "greedy_soups": "greedy_soups_mistakes"}
+# The zoo id of each expert-reviewed model -> (the source of its annotations, the stem of its files
+# under reports/agreement, which keep their first names so DVC's declared paths stay put).
+MODELS = {
+    "vit_3b.experts": ("vit3b_mistakes", "vit3b"),
+    "greedy_soups.experts": ("greedy_soups_mistakes", "greedy_soups"),
+}
 
 # The files spell categories several ways; map each spelling to the project's error type names.
 CATEGORY_SPELLINGS = {
@@ -36,7 +41,7 @@ def annotations(model: str) -> pd.DataFrame:
     """One row per mistake: file_name, top1, category (normalised), category_raw, severity."""
     if model not in MODELS:
         raise ErrataError(f"unknown expert-annotated model {model!r}; known: {', '.join(MODELS)}")
-    raw = json.loads(sources.fetch(MODELS[model]).read_text())
+    raw = json.loads(sources.fetch(MODELS[model][0]).read_text())
     rows = [
         {
             "file_name": name,
@@ -48,6 +53,11 @@ def annotations(model: str) -> pd.DataFrame:
         for name, v in raw.items()
     ]
     return pd.DataFrame(rows)
+
+
+def file_stem(model: str) -> str:
+    """The stem of `model`'s agreement files (`<stem>_category.csv`, ...)."""
+    return MODELS[model][1]
 
 
 def non_prototypical_files() -> list[str]:

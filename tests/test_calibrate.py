@@ -133,7 +133,7 @@ def test_reasons_say_why_an_expert_spurious_correlation_is_something_else():
     s = _small_setting()
     pairs = pd.DataFrame(
         {
-            "model": "vit3b",
+            "model": "vit_3b.experts",
             "file_name": list(s.ev.file_names),
             "top1": [idx("coffeepot"), idx("paddle"), idx("teapot")],
             "category": "spurious_correlation",

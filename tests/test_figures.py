@@ -183,7 +183,7 @@ def test_agreement_heatmap_prints_each_cell_where_it_belongs(drawn):
     table = pd.DataFrame([[5, 1], [0, 7]], index=["Minor", "Major"], columns=["multi_label", "model_failure"])
     table.index.name = "severity"
     figures.agreement_heatmap(
-        table, "vit3b: expert severity x automated error type", Path("unused"), "a caveat"
+        table, "vit_3b.experts: expert severity x automated error type", Path("unused"), "a caveat"
     )
     ax, bar = drawn[0].axes
     assert [t.get_text() for t in ax.get_xticklabels()] == ["multi_label", "model_failure"]
@@ -196,7 +196,7 @@ def test_agreement_heatmap_prints_each_cell_where_it_belongs(drawn):
     assert colours.tolist() == pytest.approx([5 / 6, 1 / 6, 0, 1])
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("automated error type (errata)", "expert severity")
     assert bar.get_ylabel() == "share of the row's pairs" and bar.get_ylim() == (0, 1)
-    assert ax.get_title().startswith("vit3b: expert severity x automated error type\n")
+    assert ax.get_title().startswith("vit_3b.experts: expert severity x automated error type\n")
     assert "a caveat" in [t.get_text() for t in drawn[0].texts]
 
 

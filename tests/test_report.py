@@ -9,6 +9,7 @@ from errata import experts, imagenet, outputs
 from errata.classify import cascade
 from errata.cli import main
 from errata.papers import agreement
+from errata.report import page as report_page
 from errata.report.html import find_external_urls
 from errata.results import diff
 from errata.taxonomy import tables
@@ -60,12 +61,16 @@ def test_figures_are_written_as_png_and_svg(built):
 def test_agreement_tables_hold_the_real_counts(built):
     rep = json.loads((built / "agreement" / "agreement.json").read_text())
     assert rep["label_set"] == "real"
-    for model, n_annotated in (("vit3b", 378), ("greedy_soups", 249)):
-        pairs = pd.read_csv(built / "agreement" / f"{model}_pairs.csv")
+    assert list(rep["models"]) == ["vit_3b.experts", "greedy_soups.experts"]  # the zoo ids
+    for model, stem, n_annotated in (
+        ("vit_3b.experts", "vit3b", 378),
+        ("greedy_soups.experts", "greedy_soups", 249),
+    ):
+        pairs = pd.read_csv(built / "agreement" / f"{stem}_pairs.csv")
         assert len(pairs) == n_annotated == rep["models"][model]["n_annotated"]
         kept = pairs[~pairs["problematic"]]
-        category = pd.read_csv(built / "agreement" / f"{model}_category.csv", index_col=0)
-        severity = pd.read_csv(built / "agreement" / f"{model}_severity.csv", index_col=0)
+        category = pd.read_csv(built / "agreement" / f"{stem}_category.csv", index_col=0)
+        severity = pd.read_csv(built / "agreement" / f"{stem}_severity.csv", index_col=0)
         assert (
             category.to_numpy().sum()
             == severity.to_numpy().sum()
@@ -118,7 +123,7 @@ def test_agreement_tables_hold_the_pinned_counts_per_cell(built, model, kind):
 @pytest.mark.slow
 def test_agreement_rates_are_pinned(built):
     rep = json.loads((built / "agreement" / "agreement.json").read_text())["models"]
-    vit, soups = rep["vit3b"], rep["greedy_soups"]
+    vit, soups = rep["vit_3b.experts"], rep["greedy_soups.experts"]
     assert (vit["n_annotated"], vit["n_pairs"], soups["n_annotated"], soups["n_pairs"]) == (
         378,
         220,
@@ -146,7 +151,7 @@ def test_html_shows_the_pinned_numbers(built):
 def test_expert_pairs_outside_the_evaluation_set_are_not_evaluated(public_data):
     """With a label set that covers only some of the experts' images (as the multi-label set does),
     the other pairs must stay out of every table, not borrow another image's verdict."""
-    ann = experts.annotations("vit3b")
+    ann = experts.annotations("vit_3b.experts")
     picked = ann.head(3)
     evalset = pd.DataFrame(
         {
@@ -159,7 +164,7 @@ def test_expert_pairs_outside_the_evaluation_set_are_not_evaluated(public_data):
     )
     zeros = np.zeros((1000, 1000), dtype=bool)
     tax = tables.Taxonomy(zeros, zeros, zeros, frozenset(), imagenet.class_groups())
-    pairs = agreement.classify_pairs("vit3b", cascade.EvalArrays.build(evalset, tax), tax)
+    pairs = agreement.classify_pairs("vit_3b.experts", cascade.EvalArrays.build(evalset, tax), tax)
     assert len(pairs) == 378
     assert pairs["automated"].value_counts().to_dict() == {"not evaluated": 375, "correct": 3}
     assert pairs.loc[pairs["automated"] == "correct", "file_name"].tolist() == picked["file_name"].tolist()
@@ -178,6 +183,7 @@ def test_agreement_rates_on_constructed_pairs():
     assert r["category_agreement_without_expert_oov"] == pytest.approx(2 / 3)
     assert r["major_called_model_failure"] == 0.5 and r["model_failure_that_is_major"] == 1.0
     assert r["automated_counted_correct"] == 0.25
+    assert list(report_page.AGREEMENT_RATES) == ["n_annotated", *r]  # the report names every rate
 
 
 def test_diff_counts_fixes_both_ways():

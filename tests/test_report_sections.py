@@ -427,3 +427,29 @@ def test_the_summary_table_shows_each_number_under_its_own_header():
         "overlapping_classes": "219", "multi_label": "1635", "fine_grained": "1665", "fine_grained_oov": "0",
         "spurious_correlation": "513", "non_prototypical": "4", "model_failure": "2898",
     }  # fmt: skip
+
+
+@pytest.mark.slow
+def test_agreement_rates_have_readable_headers_each_explained_and_the_zoo_ids(built, page):
+    rep = json.loads((built / "agreement" / "agreement.json").read_text())["models"]
+    head = header_of(page, "Agreement rates")
+    assert head == [
+        "model", "pairs reviewed", "pairs compared", "same category", "same category, expert OOV left out",
+        "Major called model failure", "model failure rated Major", "counted correct by MLA",
+    ]  # fmt: skip
+    rows = {r[0]: r[1:] for r in rows_of(page, "Agreement rates")}
+    assert list(rows) == ["vit_3b.experts", "greedy_soups.experts"]
+    vit = rep["vit_3b.experts"]
+    assert rows["vit_3b.experts"] == [
+        str(vit["n_annotated"]), str(vit["n_pairs"]),
+        *(f"{vit[k]:.3f}" for k in ("category_agreement", "category_agreement_without_expert_oov",
+                                     "major_called_model_failure", "model_failure_that_is_major",
+                                     "automated_counted_correct")),
+    ]  # fmt: skip
+    section = html.unescape(section_of(page, "Agreement with the experts"))
+    notes = re.findall(r"<li>(.*?)</li>", section)
+    assert [n.split(": ")[0] for n in notes] == head[1:]  # one line of explanation per header
+    assert "share of the experts' Major errors that the cascade calls model_failure" in section
+    assert "vit_3b.experts: expert category x automated" in section
+    text = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", page)
+    assert "vit3b" not in text and "category_agreement" not in text and "major_called" not in text

@@ -231,14 +231,14 @@ def test_cooccurrence_images_held_out(public_data):
 
 
 def test_expert_categories_are_normalised(public_data):
-    vit = Counter(experts.annotations("vit3b")["category"])
+    vit = Counter(experts.annotations("vit_3b.experts")["category"])
     assert vit == {
         "fine_grained": 242,
         "fine_grained_oov": 54,
         "spurious_correlation": 52,
         "non_prototypical": 30,
     }
-    soups = Counter(experts.annotations("greedy_soups")["category"])
+    soups = Counter(experts.annotations("greedy_soups.experts")["category"])
     assert soups == {
         "fine_grained": 172,
         "fine_grained_oov": 26,

@@ -60,7 +60,8 @@ def rates(pairs: pd.DataFrame) -> dict[str, Any]:
 
 
 def write(ev: cascade.EvalArrays, tax: Taxonomy, label_set: str, out: Path) -> dict[str, Any]:
-    """Per expert model: pairs, both cross-tables (CSV) and the rates (agreement.json)."""
+    """Per expert model: pairs, both cross-tables (CSV, named by `experts.file_stem`) and the rates
+    (agreement.json, keyed by the model's zoo id)."""
     out = Path(out)
     report: dict[str, Any] = {
         "label_set": label_set,
@@ -71,9 +72,10 @@ def write(ev: cascade.EvalArrays, tax: Taxonomy, label_set: str, out: Path) -> d
         pairs = classify_pairs(model, ev, tax)
         kept = pairs[~pairs["problematic"] & (pairs["automated"] != "not evaluated")]
         category, severity = crosstabs(kept)
-        write_with(out / f"{model}_pairs.csv", lambda tmp, df=pairs: df.to_csv(tmp, index=False))
-        write_with(out / f"{model}_category.csv", lambda tmp, df=category: df.to_csv(tmp))
-        write_with(out / f"{model}_severity.csv", lambda tmp, df=severity: df.to_csv(tmp))
+        stem = out / experts.file_stem(model)
+        write_with(Path(f"{stem}_pairs.csv"), lambda tmp, df=pairs: df.to_csv(tmp, index=False))
+        write_with(Path(f"{stem}_category.csv"), lambda tmp, df=category: df.to_csv(tmp))
+        write_with(Path(f"{stem}_severity.csv"), lambda tmp, df=severity: df.to_csv(tmp))
         report["models"][model] = {"n_annotated": len(pairs), **rates(kept)}
     write_json(out / "agreement.json", report)
     return report

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from errata import imagefolder, imagenet, zoo
+from errata import experts, imagefolder, imagenet, zoo
 from errata.errors import ErrataError
 from errata.outputs import ERRORS_FILE
 from errata.papers import published
@@ -35,6 +35,32 @@ SUMMARY_COLUMNS = {
     "num_group_samples": "evaluated",
     "num_group_top1_errors": "top-1 errors",
     **summarize.COUNT_COLUMNS,
+}
+# agreement.json's rates per model -> (the header shown, what it is); shares are of the pairs compared
+AGREEMENT_RATES = {
+    "n_annotated": ("pairs reviewed", "the (file, prediction) pairs the experts reviewed"),
+    "n_pairs": (
+        "pairs compared",
+        "those whose image is evaluated and not problematic under the label set; every share is of these",
+    ),
+    "category_agreement": ("same category", "share of pairs whose error type is the experts' category"),
+    "category_agreement_without_expert_oov": (
+        "same category, expert OOV left out",
+        "the same share over the pairs the experts did not call fine-grained OOV (the FG-OOV test may "
+        "not have run)",
+    ),
+    "major_called_model_failure": (
+        "Major called model failure",
+        "share of the experts' Major errors that the cascade calls model_failure",
+    ),
+    "model_failure_that_is_major": (
+        "model failure rated Major",
+        "share of the cascade's model_failure verdicts that the experts rated Major",
+    ),
+    "automated_counted_correct": (
+        "counted correct by MLA",
+        "share of pairs whose error type MLA counts correct (overlapping_classes, multi_label)",
+    ),
 }
 IMAGENET_M_COLUMNS = {
     "model_dir_id": "model",
@@ -78,14 +104,16 @@ def make_figures(stats: dict[str, pd.DataFrame], agreement_dir: Path, out: Path)
         f"pairs whose image is not problematic under label set '{label_set}'; "
         "the experts had no model-failure category (their severe errors are Major)"
     ]
-    for csv in sorted(Path(agreement_dir).glob("*_category.csv")) + sorted(
-        Path(agreement_dir).glob("*_severity.csv")
-    ):
-        model, kind = csv.stem.rsplit("_", 1)
-        title = f"{model}: expert {kind} x automated error type"
-        pngs[csv.stem] = figures.agreement_heatmap(
-            pd.read_csv(csv, index_col=0), title, out / f"agreement_{csv.stem}", note
-        )[0]
+    for model in experts.MODELS:
+        for kind in ("category", "severity"):
+            stem = f"{experts.file_stem(model)}_{kind}"
+            title = f"{model}: expert {kind} x automated error type"
+            pngs[f"{model}_{kind}"] = figures.agreement_heatmap(
+                pd.read_csv(Path(agreement_dir) / f"{stem}.csv", index_col=0),
+                title,
+                out / f"agreement_{stem}",
+                note,
+            )[0]
     return pngs
 
 
@@ -208,17 +236,19 @@ def _gates(summaries: list[dict[str, Any]], inputs: Inputs) -> pd.DataFrame:
 def _agreement_section(agreement_dir: Path, pngs: dict[str, Path]) -> h.Section:
     report = json.loads((Path(agreement_dir) / "agreement.json").read_text())
     rates = pd.DataFrame.from_dict(report["models"], orient="index")  # keeps the counts integers
+    rates = rates[list(AGREEMENT_RATES)].rename(columns={k: v for k, (v, _) in AGREEMENT_RATES.items()})
     blocks = [
         h.paragraph(
             f"The cascade run on exactly the (file, prediction) pairs the experts of Vasudevan et al. "
             f"reviewed, with label set {report['label_set']}; {report['note']}. The experts had no "
             f"'model failure' category: their severe errors are the Major ones."
         ),
-        h.table_html(rates, caption="Agreement rates", float_format="{:.3f}"),
+        h.table_html(rates.rename_axis("model"), caption="Agreement rates", float_format="{:.3f}"),
+        h.note_list([f"{header}: {why}." for header, why in AGREEMENT_RATES.values()]),
     ]
     for model in report["models"]:
         for kind in ("category", "severity"):
-            table = pd.read_csv(Path(agreement_dir) / f"{model}_{kind}.csv", index_col=0)
+            table = pd.read_csv(Path(agreement_dir) / f"{experts.file_stem(model)}_{kind}.csv", index_col=0)
             blocks.append(
                 h.table_html(table, caption=f"{model}: expert {kind} x automated", float_format="{:.0f}")
             )
