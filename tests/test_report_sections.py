@@ -1,6 +1,7 @@
 """The report's sections for a paper reader (provenance, models, per class, confusions with examples
 and thumbnails, ImageNet-M) checked against the errors and stats tables, computed independently here."""
 
+import hashlib
 import html
 import json
 import re
@@ -70,10 +71,49 @@ def test_provenance_shows_the_params_used(built, page):
     assert shown["import.files"] == str(built / "predictions" / "mine.csv")
     assert shown["import.models"] == ", ".join(params["import"]["models"])
     assert shown["cooccurrence.min_count"] == str(params["cooccurrence"]["min_count"])
-    section = section_of(page, "Provenance: what was run, with what")
-    facts = dict(re.findall(r"<tr><th>([^<]*)</th><td>([^<]*)</td></tr>", section))
-    assert facts["errata version"] == __version__ and facts["label set"] == "real"
-    assert facts["commit and date"] == html.escape(provenance.COMMIT_AND_DATE)
+
+
+@pytest.mark.slow
+def test_provenance_values_are_the_inputs_hashes_each_explained(built, page):
+    facts = {r[0]: r[1:] for r in rows_of(page, "This page")}
+    assert list(facts) == ["errata version", "label set", "inputs sha256"]
+    assert facts["errata version"][0] == __version__ and facts["label set"][0] == "real"
+    assert all(len(why) > 20 for _, why in facts.values())  # each value says what it is
+    assert re.fullmatch(r"[0-9a-f]{16}", facts["inputs sha256"][0])
+    inputs = {r[0]: r[1:] for r in rows_of(page, "The inputs, as read")}
+    assert list(inputs) == ["stats", "classified", "agreement", "params", "coverage", "cooccurrence"]
+    params = (built / "params.yaml").read_bytes()
+    assert inputs["params"] == [
+        str(built / "params.yaml"),
+        "1",
+        str(len(params)),
+        hashlib.sha256(params).hexdigest()[:16],
+    ]
+    stats = [f for f in (built / "stats").rglob("*") if f.is_file()]
+    assert inputs["stats"][1:3] == [str(len(stats)), str(sum(f.stat().st_size for f in stats))]
+    assert len({v[3] for v in inputs.values()}) == len(inputs)  # a hash per input, not one for all
+    section = html.unescape(section_of(page, "Provenance: what was run, with what"))
+    assert "git log -1 --format" not in section and "commit and date" not in section
+    assert "No commit or date is written into the page" in section
+
+
+def test_an_input_fingerprint_changes_with_any_file_and_nothing_else(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder in (one, two):
+        (folder / "sub").mkdir(parents=True)
+        (folder / "a.csv").write_text("x\n1\n")
+        (folder / "sub" / "b.json").write_text("{}")
+    same = provenance.fingerprint(one)
+    assert same == provenance.fingerprint(two) and (same.files, same.size) == (2, 6)
+    (two / "a.csv").write_text("x\n2\n")
+    edited = provenance.fingerprint(two)
+    (two / "a.csv").write_text("x\n1\n")
+    (two / "sub" / "b.json").rename(two / "sub" / "c.json")
+    renamed = provenance.fingerprint(two)
+    assert len({same.sha256, edited.sha256, renamed.sha256}) == 3
+    single = provenance.fingerprint(one / "a.csv")
+    assert single == provenance.Fingerprint(1, 4, hashlib.sha256(b"x\n1\n").hexdigest())  # as sha256sum
+    assert provenance.combined({"a": same, "b": single}) != provenance.combined({"a": edited, "b": single})
 
 
 @pytest.mark.slow
@@ -100,7 +140,18 @@ def test_every_classified_model_is_listed_with_where_it_came_from(built, page):
     assert sorted(rows) == sorted([*FULL, "vit_3b.experts"])
     assert rows["mine"][1] == f"import.files: {built / 'predictions' / 'mine.csv'}"
     stats = pd.read_csv(built / "stats" / "all.csv").set_index("model_dir_id")
-    assert rows["mine"][3:7] == ["user", "real", str(N_OWN), str(stats.loc["mine", "num_group_samples"])]
+    assert rows["mine"][2:7] == [
+        "not given", "user", "real", str(N_OWN), str(stats.loc["mine", "num_group_samples"])
+    ]  # fmt: skip
+    assert rows["vit.imagenetx"][2] == "unknown" and rows["resnet50.imagenetx"][2] == "ImageNet-1k"
+    assert all(cell for row in rows.values() for cell in row)  # no empty cell
+    legend = html.unescape(section_of(page, "Models classified")).split("</table>")[1]
+    for value in {r[3] for r in rows.values()}:  # every coverage value shown is defined
+        assert f"<li>coverage {value}: " in legend, value
+    assert "<li>coverage user: a model from outside the zoo" in legend
+    assert (
+        "unknown: the source does not say" in legend and "not given: a model from outside the zoo" in legend
+    )
     assert 0 < stats.loc["mine", "num_group_samples"] < stats.loc["vit.imagenetx", "num_group_samples"]
     assert rows["resnet50.imagenetx"][1].startswith("import.models: ResNet50 (ImageNet-X)")
     assert rows["vit.imagenetx"][5] == "50000" and rows["vit_3b.experts"][3] == "mistakes"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from errata import experts, imagefolder, imagenet, zoo
@@ -36,6 +37,16 @@ SUMMARY_COLUMNS = {
     "num_group_top1_errors": "top-1 errors",
     **summarize.COUNT_COLUMNS,
 }
+# Every coverage value a stats row can hold (zoo.yaml's, and summarize's for models outside the zoo)
+COVERAGE = {
+    "all": "predictions for all 50,000 validation images",
+    "mistakes": "only the images the model got wrong are public (the experts' files): its accuracies are "
+    "not meaningful",
+    "user": "a model from outside the zoo (your predictions file, or a model run on your images): it "
+    "covers the images it predicted",
+}
+UNKNOWN = "unknown"
+NOT_GIVEN = "not given"
 # agreement.json's rates per model -> (the header shown, what it is); shares are of the pairs compared
 AGREEMENT_RATES = {
     "n_annotated": ("pairs reviewed", "the (file, prediction) pairs the experts reviewed"),
@@ -156,8 +167,25 @@ def models_section(
         }
     )
     rows = counts.merge(meta, on="model", how="left")
+    from_zoo = rows["model"].isin(list(zoo.models()))
+    rows["pre-training data"] = rows["pre-training data"].fillna(
+        pd.Series(np.where(from_zoo, UNKNOWN, NOT_GIVEN), index=rows.index)
+    )
     first = ["model", "predictions from", "pre-training data", "coverage", "label set"]
     rows = rows[[*first, *counts.columns[2:], "FG-OOV gate"]]
+    undefined = set(rows["coverage"]) - set(COVERAGE)
+    if undefined:
+        raise ErrataError(f"coverage {sorted(undefined)} has no meaning in the report's legend (COVERAGE)")
+    legend = [
+        f"pre-training data: what the model learnt from (errata/data/zoo.yaml); {UNKNOWN}: the source "
+        f"does not say (left empty rather than guessed); {NOT_GIVEN}: a model from outside the zoo "
+        "carries no metadata.",
+        *(
+            f"coverage {value}: {meaning}."
+            for value, meaning in COVERAGE.items()
+            if value in set(rows["coverage"])
+        ),
+    ]
     return h.Section(
         "Models classified",
         [
@@ -167,6 +195,7 @@ def models_section(
                 "files (import.files, in predictions/)."
             ),
             h.table_html(rows),
+            h.note_list(legend),
         ],
     )
 
@@ -174,12 +203,45 @@ def models_section(
 def provenance_section(summaries: list[dict[str, Any]], inputs: Inputs) -> h.Section:
     params_path = inputs.params
     info = provenance.describe(params_path)
+    prints = _fingerprints(inputs)
     facts = {
-        "errata version": info["errata version"],
-        "commit and date": provenance.COMMIT_AND_DATE,
-        "label set": ", ".join(sorted({s["label_set"] for s in summaries})),
+        "errata version": (info["errata version"], "the version of the errata package that built this page"),
+        "label set": (
+            ", ".join(sorted({s["label_set"] for s in summaries})),
+            "the labels the models' errors were judged against (labels.set)",
+        ),
+        "inputs sha256": (
+            provenance.combined(prints)[: provenance.HASH_CHARS],
+            "one hash over every input's hash below: the same value means the same inputs, and so "
+            "the same page byte for byte",
+        ),
     }
-    blocks = [h.table_html(pd.DataFrame({"value": facts}).rename_axis("what"))]
+    blocks = [
+        h.table_html(
+            pd.DataFrame(facts, index=["value", "what it is"]).T.rename_axis("what"),
+            caption="This page",
+        ),
+        h.table_html(
+            pd.DataFrame(
+                {
+                    "input": list(prints),
+                    "path": [str(getattr(inputs, k)) for k in prints],
+                    "files": [f.files for f in prints.values()],
+                    "bytes": [f.size for f in prints.values()],
+                    "sha256": [f.sha256[: provenance.HASH_CHARS] for f in prints.values()],
+                }
+            ),
+            caption="The inputs, as read",
+        ),
+        h.paragraph(
+            f"sha256: the first {provenance.HASH_CHARS} hex digits of the SHA-256 of the input file (as "
+            "sha256sum prints it; of a folder: over every file under it, by relative name, length and "
+            "content, in sorted order); files "
+            "and bytes: what was read. No commit or date is written into the page, so that it rebuilds "
+            "byte for byte from the same inputs; the commit is the one whose dvc.lock records these "
+            "inputs (git log -1 -- dvc.lock, with dvc status clean)."
+        ),
+    ]
     if info["params"] is not None:
         shown = {k: _param_text(v) for k, v in info["params"].items()}
         blocks.append(
@@ -192,6 +254,13 @@ def provenance_section(summaries: list[dict[str, Any]], inputs: Inputs) -> h.Sec
         blocks.append(h.paragraph("Built outside the pipeline: no params.yaml was given."))
     blocks.append(h.table_html(_gates(summaries, inputs), caption="The cascade's tests, as run"))
     return h.Section("Provenance: what was run, with what", blocks)
+
+
+def _fingerprints(inputs: Inputs) -> dict[str, provenance.Fingerprint]:
+    """Every input file the report read, by its Inputs field (images.val, for thumbnails only, aside)."""
+    fields = ("stats", "classified", "agreement", "params", "coverage", "cooccurrence", "oov")
+    paths = {f: getattr(inputs, f) for f in fields}
+    return {f: provenance.fingerprint(p) for f, p in paths.items() if p is not None and Path(p).exists()}
 
 
 def _param_text(value: Any) -> str:

@@ -1,10 +1,13 @@
-"""Where a report's numbers come from: the errata version and the params that decide the results.
-The commit and date are git's, of the dvc.lock that records the report: written into the page they
-would make every build differ, and a report DVC cannot rebuild byte for byte cannot be pulled into a
-clone whose dvc.lock was committed elsewhere."""
+"""Where a report's numbers come from: the errata version, the params that decide the results, and
+a fingerprint (sha256) of every input file. No commit or date: read from git or the clock they would
+make every build differ, and a report DVC cannot rebuild byte for byte cannot be pulled into a clone
+whose dvc.lock was committed elsewhere. The fingerprints tie the page to its inputs instead; the
+commit is that of the dvc.lock recording them."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +39,40 @@ RESULT_PARAMS = (
     "oov.templates",
     "oov.random_weights",
 )
-COMMIT_AND_DATE = (
-    "those of the commit whose dvc.lock records this report: "
-    "git log -1 --format='%h %cs' -- dvc.lock (with dvc status up to date)"
-)
+HASH_CHARS = 16  # hex digits of a sha256 shown: enough to tell inputs apart by eye
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """One input as read: its files, their bytes, and a sha256 over their relative names and contents."""
+
+    files: int
+    size: int
+    sha256: str
+
+
+def fingerprint(path: Path) -> Fingerprint:
+    """A file's sha256 (what `sha256sum` prints), or a folder's over every file under it in sorted
+    order (relative name, length, content), so renaming or changing any file changes it."""
+    path = Path(path)
+    if not path.is_dir():
+        data = path.read_bytes()
+        return Fingerprint(1, len(data), hashlib.sha256(data).hexdigest())
+    files = sorted(f for f in path.rglob("*") if f.is_file())
+    digest = hashlib.sha256()
+    size = 0
+    for f in files:
+        data = f.read_bytes()
+        digest.update(f.relative_to(path).as_posix().encode() + b"\0" + len(data).to_bytes(8, "big") + data)
+        size += len(data)
+    return Fingerprint(len(files), size, digest.hexdigest())
+
+
+def combined(prints: dict[str, Fingerprint]) -> str:
+    """One sha256 over every input's (name, sha256): the same value, the same inputs."""
+    return hashlib.sha256(
+        "".join(f"{k}\0{v.sha256}\n" for k, v in sorted(prints.items())).encode()
+    ).hexdigest()
 
 
 def result_params(path: Path = Path("params.yaml")) -> dict[str, Any]:

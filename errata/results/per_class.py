@@ -92,10 +92,10 @@ def across_models(paths: Iterable[Path]) -> pd.DataFrame:
     return df
 
 
-def ranked(table: pd.DataFrame, min_images: float = MIN_IMAGES) -> pd.DataFrame:
-    """The classes a ranking may name: at least `min_images` evaluated images per model, since one
-    image of a class with 7 moves its share by 14 points and would lead any list by chance."""
-    return table[table["images"] >= min_images]
+def ranked(table: pd.DataFrame, images: str = "images", min_images: float = MIN_IMAGES) -> pd.DataFrame:
+    """The classes a ranking may name: at least `min_images` evaluated images (column `images`; per
+    model), since one image of a class with 7 moves its share by 14 points and would lead any list."""
+    return table[table[images] >= min_images]
 
 
 def worst(table: pd.DataFrame, column: str, n: int = 15, ascending: bool = True) -> pd.DataFrame:
