@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # A one-node SLURM cluster on this machine, listening on 127.0.0.1 only: the scheduler that
-# tests/test_slurm.py submits the README's sharded predict to. As root (Debian's slurm-wlm and munge,
-# installed on the first run; no systemd needed: the daemons are started directly).
+# tests/test_slurm.py submits the sharded predict of docs/machines.md to. As root (Debian's
+# slurm-wlm and munge, installed on the first run; no systemd needed: the daemons are started
+# directly).
 #   scripts/slurm_local.sh          start; returns once `sinfo` shows the node idle (again: a no-op,
 #                                   the node idle or running jobs)
 #   scripts/slurm_local.sh stop     stop the daemons it started
 # The node is this host with its real CPU count and memory, and no GPU: sbatch options override the
-# #SBATCH lines of scripts/slurm_predict.sh (the README's cluster section says which).
+# #SBATCH lines of scripts/slurm_predict.sh (docs/machines.md says which).
 # Config in /etc/slurm/slurm.conf (where sinfo, sbatch, ... look; a slurm.conf this script did not
 # write is never replaced), state, spool, pid and log files under $root.
 set -euo pipefail

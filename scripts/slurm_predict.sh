@@ -6,7 +6,7 @@
 #   sbatch --wait --array=0-$(($(errata shards --count) - 1)) scripts/slurm_predict.sh
 # then, anywhere: dvc repro --pull   (restores every shard, runs the rest of the pipeline).
 # On a node with no GPU (scripts/slurm_local.sh's), sbatch's own --gres=none --cpus-per-task=1
-# override the two requests below (README: "across machines").
+# override the two requests below (docs/machines.md).
 # Arguments go to `errata shards` (e.g. --machines 8 with --array=0-7: a task runs several models).
 #SBATCH --job-name=errata-predict
 #SBATCH --gres=gpu:1

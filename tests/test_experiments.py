@@ -1,23 +1,22 @@
-"""DVC experiments over label sets and model lists: the README's worked example, run as written in a
-committed copy of the pipeline, and what `dvc exp show`, `dvc params diff` and `dvc metrics diff`
-then report, checked against the counts and stats tables the runs wrote."""
+"""DVC experiments over label sets and model lists: the worked example of docs/experiments.md, run
+as written in a committed copy of the pipeline, and what `dvc exp show`, `dvc params diff` and
+`dvc metrics diff` then report, checked against the counts and stats tables the runs wrote."""
 
 from __future__ import annotations
 
 import io
 import json
-import re
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from repo_copy import ROOT, copy_working_tree, dvc, env
+from doc_pages import marked_block
+from repo_copy import copy_working_tree, dvc, env
 
 from errata.results import summarize
 
-EXAMPLE = re.compile(r"<!-- checked by tests/test_experiments.py[^>]*-->\n```bash\n(.*?)```", re.DOTALL)
 LABEL_SET = "custom:labels/real_plus_original.csv"
 METRICS = "reports/metrics.json"
 AFTER_SUMMARIZE = ("agreement", "report")
@@ -58,8 +57,8 @@ def baseline(public_data, tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_the_readme_label_set_experiment_compares_as_it_says(baseline):
-    (block,) = EXAMPLE.findall((ROOT / "README.md").read_text())
+def test_the_docs_label_set_experiment_compares_as_it_says(baseline):
+    block = marked_block("tests/test_experiments.py")
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block],
         cwd=baseline,
@@ -106,7 +105,7 @@ def test_the_readme_label_set_experiment_compares_as_it_says(baseline):
     )
     assert "resnet50.imagenetx.top1" not in diff  # unchanged numbers are not listed
 
-    # the README's --keep recipe: exactly the columns it names
+    # the page's --keep recipe: exactly the columns it names
     shown = dvc(
         baseline, "exp", "show", "--csv", "--drop", ".*",
         "--keep", r"Experiment$|labels.set$|resnet50\.imagenetx\.(top1|mla|n_evaluated)$",

@@ -94,7 +94,7 @@ def test_the_versioned_preset_lists_exactly_the_mapped_models():
     assert (
         preset["labels"] == paper_preset.SETTINGS["labels"] and preset["oov"] == paper_preset.SETTINGS["oov"]
     )
-    assert f"{len(mapped)} of the {len(mapping)}" in (ROOT / "README.md").read_text()
+    assert f"{len(mapped)} of the {len(mapping)}" in (ROOT / "docs" / "paper.md").read_text()
 
 
 @pytest.mark.slow
@@ -113,7 +113,7 @@ def test_a_preset_sets_only_its_keys_and_keeps_comments(tmp_path):
     after = yaml.safe_load(params.read_text())
     assert after["labels"]["set"] == "custom:labels/x.csv" and after["predict"]["models"] == ["a.b", "c.d"]
     assert presets.leaves(after) == presets.leaves(before) | {k: new for k, (_, new) in changed.items()}
-    assert "# real | multilabel:PATH | custom:PATH (see README)" in params.read_text()
+    assert "# real | multilabel:PATH | custom:PATH (see docs/experiments.md)" in params.read_text()
     assert presets.apply(preset, params) == {}
 
 
@@ -168,5 +168,5 @@ def test_a_model_with_neither_benchmark_nor_gflops_is_an_error():
         paper_cost.throughput(models, BENCH)
 
 
-def test_the_readme_quotes_the_estimate_the_code_makes():
-    assert paper_cost.render(paper_cost.paper_estimate()) in (ROOT / "README.md").read_text()
+def test_the_paper_page_quotes_the_estimate_the_code_makes():
+    assert paper_cost.render(paper_cost.paper_estimate()) in (ROOT / "docs" / "paper.md").read_text()

@@ -1,4 +1,4 @@
-"""A real scheduler: the README's SLURM recipe, run as written from a committed copy of a small
+"""A real scheduler: the SLURM recipe of docs/machines.md, run as written from a committed copy of a small
 pipeline (two random-weight models over generated JPEGs, a local-path default remote) against the
 cluster scripts/slurm_local.sh starts on this machine. Every array task runs and pushes its shard
 through scripts/slurm_predict.sh; a fresh clone then restores every shard with `dvc repro --pull`,
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from repo_copy import ROOT, configure_small, copy_working_tree, dvc, env, git, stages_run
+from doc_pages import marked_block
+from repo_copy import configure_small, copy_working_tree, dvc, env, git, stages_run
 
-RECIPE = re.compile(r"<!-- checked by tests/test_slurm.py[^>]*-->\n```bash\n(.*?)```", re.DOTALL)
 MODELS = ["test_resnet.r160_in1k", "test_vit.r160_in1k"]
 PREDICTS = [f"predict@{m}" for m in MODELS]
 WAIT_S = 600  # the whole array, queued and run: about 40 s here
@@ -61,14 +61,14 @@ def cluster() -> None:
 
 @pytest.fixture(scope="module")
 def submitted(cluster, val_folder, tmp_path_factory) -> Submitted:
-    """The README's recipe, run in the committed copy; returns once every task has ended."""
+    """The recipe of docs/machines.md, run in the committed copy; returns once every task has ended."""
     root = tmp_path_factory.mktemp("slurm")
     origin = copy_working_tree(root / "origin")
     configure_small(origin, val_folder, MODELS)
     dvc(origin, "remote", "add", "-d", "shared", str(root / "remote"))
     git(origin, "add", "-A")
     git(origin, "commit", "-qm", "small pipeline, two models, a shared remote")
-    (block,) = RECIPE.findall((ROOT / "README.md").read_text())
+    block = marked_block("tests/test_slurm.py")
     (root / "scratch").mkdir()  # TMPDIR, which the tasks clone into
     command = ["bash", "-euo", "pipefail", "-c", block]
     try:

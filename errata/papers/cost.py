@@ -4,7 +4,7 @@ preprocessing `predict` does on the CPU: with each `predict@<spec>` stage run al
 models run in shards of `errata shards --machines N`, which decode each image once per shard and
 transform it once per preprocessing the shard holds.
 
-`python -m errata.papers.cost` prints the estimate the README quotes.
+`python -m errata.papers.cost` prints the estimate docs/paper.md quotes.
 """
 
 from __future__ import annotations
