@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from errata import __version__, imagefolder, imagenet, inputs, modelspec
+from errata import __version__, imagefolder, imagenet, inputs, lookup, modelspec
 from errata.atomic import write_json, write_npz
 from errata.errors import ErrataError
 from errata.inference import images as val_images
@@ -54,8 +54,7 @@ class RunConfig:
     clip_templates: str = "openai"
 
     def check(self) -> None:
-        if self.on_unreadable not in ON_UNREADABLE:
-            raise ErrataError(f"on_unreadable must be one of {ON_UNREADABLE}, got {self.on_unreadable!r}")
+        lookup.check_name("on_unreadable choice", self.on_unreadable, ON_UNREADABLE)
         if min(self.batch_size, self.chunk_size) < 1 or self.workers < 0:
             raise ErrataError("batch size and chunk size must be at least 1, workers at least 0")
 
