@@ -21,8 +21,8 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,12 @@ class RunConfig:
     save_logits: bool = False
     random_weights: bool = False
     clip_templates: str = "openai"
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> RunConfig:
+        """From the command line's options or params.yaml's `predict` section: the fields either
+        names, the defaults for the rest (the one place the two map onto a run)."""
+        return cls(**{f.name: settings[f.name] for f in fields(cls) if f.name in settings})
 
     def check(self) -> None:
         lookup.check_name("on_unreadable choice", self.on_unreadable, ON_UNREADABLE)
