@@ -15,7 +15,7 @@ import yaml
 from errata import labelsets, lookup, sources, zoo
 from errata.errors import ErrataError
 from errata.packaged import data_file
-from errata.pipeline import layout, params
+from errata.pipeline import layout, model_files, params
 from errata.taxonomy import overlapping
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,3 +176,22 @@ def test_yaml_lines_reach_keys_and_list_items(tmp_path):
     assert lookup.yaml_lines(path, "a") == {"b": 2, "c": 3}
     assert lookup.yaml_lines(path, "a", "c") == {"0": 4, "1": 5}
     assert lookup.yaml_lines(path, "nope") == {}
+
+
+def test_a_missing_own_file_names_the_file_there_and_no_model_at_all_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "predictions").mkdir()
+    (tmp_path / "predictions" / "my_model.csv").write_text("file_name,top1\n")
+    listed = {"import": {"models": [], "files": ["predictions/my_modle.csv"]}, "predict": {"models": []}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(listed))
+    dirs = Path("data/predictions"), Path("data/inference"), Path("predictions")
+    with pytest.raises(
+        ErrataError, match=r"my_modle.csv: no such file here; close: predictions/my_model.csv\."
+    ):
+        model_files.prediction_files(*dirs)
+    listed["import"]["files"] = []
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(listed))
+    with pytest.raises(
+        ErrataError, match=r"^params.yaml: no models to classify \(import.models, predict.models"
+    ):
+        model_files.prediction_files(*dirs)
