@@ -65,9 +65,9 @@ def test_the_shipped_files_pass_their_checks():
             "zoo model 'vit_3b.experts': unknown key 'referense'; close: reference",
         ),
         (
-            "sources: {experts: greedy_soups}",
-            "sources: {expert: greedy_soups}",
-            "zoo model 'greedy_soups.experts': sources: unknown source key 'expert'; close: experts",
+            "sources: {experts:",
+            "sources: {expert:",
+            "zoo model 'vit_3b.experts': sources: unknown source key 'expert'; close: experts",
         ),
     ],
     ids=["source name", "format", "entry key", "source key"],
