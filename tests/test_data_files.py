@@ -5,6 +5,7 @@ names the file, the entry and its line, with the names probably meant; the shipp
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import yaml
 from errata import labelsets, lookup, sources, zoo
 from errata.errors import ErrataError
 from errata.packaged import data_file
-from errata.pipeline import layout, model_files, params
+from errata.pipeline import layout, model_files, params, presets
 from errata.taxonomy import overlapping
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,3 +196,11 @@ def test_a_missing_own_file_names_the_file_there_and_no_model_at_all_is_refused(
         ErrataError, match=r"^params.yaml: no models to classify \(import.models, predict.models"
     ):
         model_files.prediction_files(*dirs)
+
+
+def test_a_preset_that_sets_nothing_is_refused_and_params_yaml_left_as_it_was(tmp_path):
+    shutil.copy2(ROOT / "params.yaml", tmp_path / "params.yaml")
+    (tmp_path / "preset.yaml").write_text("# all commented out\n# oov:\n#   gate: knn_train\n")
+    with pytest.raises(ErrataError, match=r"preset.yaml: no params to set: name at least one"):
+        presets.apply(tmp_path / "preset.yaml", tmp_path / "params.yaml")
+    assert (tmp_path / "params.yaml").read_text() == (ROOT / "params.yaml").read_text()
