@@ -122,16 +122,7 @@ def _predict(args: argparse.Namespace) -> None:
     extras.require("models", "errata predict")
     from errata.inference import runner
 
-    config = runner.RunConfig(
-        batch_size=args.batch_size,
-        workers=args.workers,
-        chunk_size=args.chunk_size,
-        on_unreadable=args.on_unreadable,
-        device=args.device,
-        save_logits=args.save_logits,
-        random_weights=args.random_weights,
-        clip_templates=args.clip_templates,
-    )
+    config = runner.RunConfig.from_settings(vars(args))
     for path in runner.predict(args.images, args.models, args.out, args.expect, config):
         print(path)
 

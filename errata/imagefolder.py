@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from errata import imagenet
+from errata import imagenet, lookup
 from errata.errors import ErrataError
 
 EXPECT = ("all", "found")
@@ -64,8 +64,7 @@ def _ranges(positions: list[int]) -> list[str]:
 
 def select(found: dict[int, Path], expect: str, root: Path) -> dict[int, Path]:
     """The images to run on: all 50,000 (every missing one listed in one message) or those found."""
-    if expect not in EXPECT:
-        raise ErrataError(f"predict: expect must be one of {EXPECT}, got {expect!r}")
+    lookup.check_name("images.expect choice", expect, EXPECT)
     if expect == "all":
         missing = sorted(set(range(imagenet.NUM_VAL_IMAGES)) - set(found))
         if missing:

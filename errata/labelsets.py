@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from errata import imagenet, inputs
+from errata import imagenet, inputs, lookup
 from errata.atomic import staged_dir, write_json, write_with
 from errata.errors import ErrataError
 
@@ -24,20 +24,34 @@ COLUMNS = ["file_name", "target", "labels", "problematic", "in_imagenet_m"]
 VAL_PREFIX = "ILSVRC2012_val_"
 CUSTOM_WHAT = "custom label CSV (file_name,target,labels[,problematic])"
 EVALSET_FILE = "evalset.parquet"
+KINDS = ("real", "multilabel", "custom")
 DEFAULT = "real"  # the label set when none is named
 LABEL_SET_KEY = b"errata.label_set"
 
 
 def build(spec: str) -> pd.DataFrame:
     """The evaluation set for a label-set spec, validated."""
+    check_spec(spec)
     kind, _, arg = spec.partition(":")
-    if kind == "real" and not arg:
+    if kind == "real":
         return from_real()
-    if kind == "multilabel" and arg:
-        return from_multilabel(Path(arg))
-    if kind == "custom" and arg:
-        return from_custom(Path(arg))
-    raise ErrataError(f"unknown label set {spec!r}; use 'real', 'multilabel:PATH' or 'custom:PATH'")
+    return from_multilabel(Path(arg)) if kind == "multilabel" else from_custom(Path(arg))
+
+
+def check_spec(spec: str, where: str = "") -> None:
+    """`real`, `multilabel:PATH` or `custom:PATH`; `where` (such as params.yaml's line) heads the error."""
+    kind, _, arg = spec.partition(":")
+    if kind in KINDS and (kind == "real") != bool(arg):
+        return
+    if kind in KINDS:
+        hint = " (real takes no PATH)" if kind == "real" else f" ({kind} needs a PATH)"
+    else:
+        close = lookup.close_matches(kind, KINDS)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+    raise ErrataError(
+        f"{where + ': ' if where else ''}unknown label set {spec!r}{hint}; "
+        "use 'real', 'multilabel:PATH' or 'custom:PATH'"
+    )
 
 
 def _frame(

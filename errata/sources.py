@@ -5,6 +5,7 @@ Every file is verified against its pinned sha256 wherever it comes from.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from errata import lookup
 from errata.atomic import atomic_path
 from errata.errors import ErrataError
 from errata.packaged import data_file
@@ -48,16 +50,40 @@ class Source:
 
 @cache
 def registry() -> dict[str, Source]:
-    raw = json.loads(data_file("sources.json").read_text())
-    return {entry["name"]: Source(**entry) for entry in raw["sources"]}
+    return load_registry(data_file("sources.json"))
+
+
+def load_registry(path: Path) -> dict[str, Source]:
+    """A registry file's sources, each entry checked: every field of `Source` and no other, and
+    names unique (an unknown field or a repeated name names the entry and its line)."""
+    text = Path(path).read_text()
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ErrataError(f"{path}: not JSON ({exc})") from None
+    lookup.check_keys(raw, ["_comment", "sources"], str(path), required=["sources"])
+    lookup.nonempty(raw["sources"], "sources", f"{path}: sources")
+    fields = [f.name for f in dataclasses.fields(Source)]
+    out: dict[str, Source] = {}
+    for i, entry in enumerate(raw["sources"]):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        where = f"{path}:{_json_line(text, name)}: source {name!r}" if name else f"{path}: sources[{i}]"
+        lookup.check_keys(entry, fields, where, required=fields, what="field")
+        if name in out:
+            raise ErrataError(f"{where}: a second source of that name")
+        out[name] = Source(**entry)
+    return out
+
+
+def _json_line(text: str, name: str) -> int | str:
+    """The line of a source's `"name": NAME` in the registry file ('?' if written otherwise)."""
+    at = text.find(json.dumps({"name": name})[1:-1])
+    return text.count("\n", 0, at) + 1 if at >= 0 else "?"
 
 
 def get_source(name: str) -> Source:
-    try:
-        return registry()[name]
-    except KeyError:
-        known = ", ".join(sorted(registry()))
-        raise ErrataError(f"unknown source {name!r}; known sources: {known}") from None
+    lookup.check_name("source", name, registry())
+    return registry()[name]
 
 
 def sha256_of(path: Path) -> str:

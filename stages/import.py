@@ -10,7 +10,8 @@ args = stage.arguments("import", "out")
 
 
 def run() -> None:
-    for path in zoo.import_models(params.load("import")["models"], args.out):
+    models = params.load("import")["models"]
+    for path in zoo.import_models(models, args.out, where=params.line_of("import", "models")):
         print(path)
 
 

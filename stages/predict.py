@@ -21,14 +21,7 @@ def run() -> None:
     extras.require("models", "the predict stage")
     from errata.inference import runner
 
-    config = runner.RunConfig(
-        batch_size=p["batch_size"],
-        workers=p["workers"],
-        on_unreadable=p["on_unreadable"],
-        device=p["device"],
-        random_weights=p["random_weights"],
-        clip_templates=p["clip_templates"],
-    )
+    config = runner.RunConfig.from_settings(p)
     runner.predict(
         Path(images["val"]), args.specs, args.out, images["expect"], config, finish=not args.together
     )

@@ -11,6 +11,7 @@ args = stage.arguments("prepare", "labels", "out")
 
 def run() -> None:
     spec = params.load("labels")["set"]
+    labelsets.check_spec(spec, params.line_of("labels", "set"))
     labelsets.require_tracked(spec, args.labels)
     print(labelsets.describe(labelsets.write(labelsets.build(spec), spec, args.out)))
 

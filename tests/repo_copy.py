@@ -39,12 +39,24 @@ GIT_IDENTITY = {
 
 
 def env(repo: Path, **extra: str) -> dict[str, str]:
-    """Stage commands run this interpreter (`python` first on PATH) and the copy's errata."""
+    """Stage commands run this interpreter (`python` first on PATH) and the copy's errata. The
+    mirror this process was given is made absolute (it is relative to where the tests started);
+    one in `extra` is passed as it is (see `relative_mirror`)."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = {**os.environ, "PATH": path, "PYTHONPATH": str(repo), **GIT_IDENTITY, **extra}
-    if env.get("ERRATA_MIRROR"):  # the stages run in the copy: a relative mirror would miss
+    env = {**os.environ, "PATH": path, "PYTHONPATH": str(repo), **GIT_IDENTITY}
+    if env.get("ERRATA_MIRROR"):
         env["ERRATA_MIRROR"] = str(Path(env["ERRATA_MIRROR"]).resolve())
-    return env
+    return env | extra
+
+
+def relative_mirror(repo: Path) -> str:
+    """The README's `ERRATA_MIRROR=../shared/data` for a copy: a link beside the copy to this
+    process's mirror, so the relative path holds from the copy's root and from nowhere inside it
+    (not from `dvc exp run --temp`'s copy under .dvc/tmp/, nor from notebooks/)."""
+    link = repo.parent / "shared" / "data"
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(Path(os.environ["ERRATA_MIRROR"]).resolve(), target_is_directory=True)
+    return "../shared/data"
 
 
 def run(repo: Path, command: list[str], **extra: str) -> str:

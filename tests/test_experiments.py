@@ -13,13 +13,14 @@ import pandas as pd
 import pytest
 import yaml
 from doc_pages import marked_block
-from repo_copy import copy_working_tree, dvc, env
+from repo_copy import copy_working_tree, dvc, env, relative_mirror
 
 from errata.results import summarize
 
 LABEL_SET = "custom:labels/real_plus_original.csv"
 METRICS = "reports/metrics.json"
 AFTER_SUMMARIZE = ("agreement", "report")
+MIRROR = "../shared/data"
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -41,8 +42,11 @@ def _experiment(repo: Path, name: str) -> tuple[str, dict, dict]:
 def baseline(public_data, tmp_path_factory) -> Path:
     """A committed copy of the pipeline after `dvc repro`, as a user's clone would be (an experiment
     commits every output dvc.lock names, so all must be in the cache), without the stages after
-    `summarize`."""
+    `summarize`. Its mirror is the README's relative `../shared/data` (`MIRROR`): valid from the
+    copy's root only, as in a clone beside shared/, so the experiments' temporary copies under
+    .dvc/tmp/ must resolve it from the project root."""
     repo = copy_working_tree(tmp_path_factory.mktemp("experiments") / "repo")
+    assert relative_mirror(repo) == MIRROR
     pipeline = yaml.safe_load((repo / "dvc.yaml").read_text())
     for stage in AFTER_SUMMARIZE:  # the experiments stop at summarize: their stages only cost time
         del pipeline["stages"][stage]
@@ -50,7 +54,7 @@ def baseline(public_data, tmp_path_factory) -> Path:
     (repo / "dvc.yaml").write_text(yaml.safe_dump(pipeline, sort_keys=False))
     _git(repo, "config", "user.name", "errata tests")
     _git(repo, "config", "user.email", "tests@errata.invalid")
-    dvc(repo, "repro", "--quiet")
+    dvc(repo, "repro", "--quiet", ERRATA_MIRROR=MIRROR)
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "baseline")
     return repo
@@ -62,7 +66,7 @@ def test_the_docs_label_set_experiment_compares_as_it_says(baseline):
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block],
         cwd=baseline,
-        env=env(baseline),
+        env=env(baseline, ERRATA_MIRROR=MIRROR),
         capture_output=True,
         text=True,
     )
@@ -134,6 +138,7 @@ def test_a_model_list_experiment_classifies_only_the_listed_models(baseline):
         "summarize",
         "-S",
         f"import.models=[{','.join(models)}]",
+        ERRATA_MIRROR=MIRROR,  # the import stage fetches the models' files in .dvc/tmp/exps/
     )
     _, params, after = _experiment(baseline, "two-models")
     assert params["import"]["models"] == models and params["labels"]["set"] == "real"

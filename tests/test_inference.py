@@ -85,6 +85,30 @@ def test_bad_model_specs_are_rejected_with_a_reason(spec, message):
         models.resolve(modelspec.parse(spec), random_weights=True)
 
 
+def test_describe_gives_each_librarys_input_size_without_loading_weights():
+    from errata.inference import catalog
+
+    clip = catalog.describe(f"open_clip/{TINY_CLIP}.none")
+    assert (clip["refusal"], clip["size"], clip["gflops"]) == (None, 32, None)
+    torchvision = catalog.describe("torchvision/mobilenet_v3_small.IMAGENET1K_V1")
+    assert (torchvision["size"], torchvision["gflops"]) == (224, 0.057)
+    assert catalog.describe("test_vit.r160_in1k")["size"] == 160
+    assert clip["preprocessing"] not in (torchvision["preprocessing"], None)
+
+
+def test_the_command_line_and_params_yaml_make_a_run_config_the_same_way():
+    from errata.cli import build_parser
+    from errata.pipeline import params
+
+    args = ["predict", "--images", "x", "--models", "a.b", "--out", "o", "--batch-size", "7"]
+    cli = runner.RunConfig.from_settings(
+        vars(build_parser().parse_args([*args, "--clip-templates", "simple"]))
+    )
+    assert cli == runner.RunConfig(batch_size=7, clip_templates="simple")
+    section = params.load("predict", ROOT / "params.yaml") | {"workers": 3, "on_unreadable": "skip"}
+    assert runner.RunConfig.from_settings(section) == runner.RunConfig(workers=3, on_unreadable="skip")
+
+
 def _direct_loop(spec: str, folder: Path) -> dict[str, np.ndarray]:
     """The plain way: each library's own transform, one image at a time, fp32."""
     resolved = models.resolve(modelspec.parse(spec), random_weights=True, clip_templates="simple")

@@ -122,7 +122,7 @@ def test_a_preset_key_params_yaml_lacks_is_refused(tmp_path):
     shutil.copy2(ROOT / "params.yaml", params)
     preset = tmp_path / "preset.yaml"
     preset.write_text("oov:\n  gat: knn_train\n")
-    with pytest.raises(ErrataError, match="oov.gat is not a key of"):
+    with pytest.raises(ErrataError, match=r"preset.yaml:2: oov.gat is not a key of .*; close: oov.gate"):
         presets.apply(preset, params)
     assert params.read_text() == (ROOT / "params.yaml").read_text()
 

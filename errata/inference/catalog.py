@@ -46,5 +46,7 @@ def _gflops(spec: str) -> float | None:
 def _input_size(resolved: models.Resolved) -> int:
     if "data_config" in resolved.meta:  # timm
         return int(resolved.meta["data_config"]["input_size"][-1])
-    crop = getattr(resolved.transform, "crop_size", None)  # torchvision weight transforms
-    return int(crop[0] if isinstance(crop, list | tuple) else crop)
+    size = getattr(resolved.transform, "crop_size", None)  # torchvision weight transforms
+    if size is None:  # open_clip: a Compose whose last sized step (crop, or resize when squashing) sets it
+        size = [t.size for t in resolved.transform.transforms if hasattr(t, "size")][-1]
+    return int(size[-1] if isinstance(size, list | tuple) else size)

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from errata import imagenet
+from errata import imagenet, lookup
 from errata.errors import ErrataError
 from errata.modelspec import ModelSpec
 
@@ -46,8 +46,7 @@ def resolve(spec: ModelSpec, random_weights: bool = False, clip_templates: str =
     """Resolve a spec; with `random_weights` nothing is downloaded and every build starts from
     `torch.manual_seed(0)`. `clip_templates` picks open_clip's OPENAI (80) or SIMPLE (7) ImageNet
     prompt templates for zero-shot CLIP models."""
-    if clip_templates not in CLIP_TEMPLATES:
-        raise ErrataError(f"clip templates must be one of {CLIP_TEMPLATES}, got {clip_templates!r}")
+    lookup.check_name("clip templates", clip_templates, CLIP_TEMPLATES)
     if spec.library == "open_clip":
         resolved = _open_clip(spec, random_weights, clip_templates)
     else:

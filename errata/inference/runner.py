@@ -21,8 +21,8 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from errata import __version__, imagefolder, imagenet, inputs, modelspec
+from errata import __version__, imagefolder, imagenet, inputs, lookup, modelspec
 from errata.atomic import write_json, write_npz
 from errata.errors import ErrataError
 from errata.inference import images as val_images
@@ -53,9 +53,14 @@ class RunConfig:
     random_weights: bool = False
     clip_templates: str = "openai"
 
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> RunConfig:
+        """From the command line's options or params.yaml's `predict` section: the fields either
+        names, the defaults for the rest (the one place the two map onto a run)."""
+        return cls(**{f.name: settings[f.name] for f in fields(cls) if f.name in settings})
+
     def check(self) -> None:
-        if self.on_unreadable not in ON_UNREADABLE:
-            raise ErrataError(f"on_unreadable must be one of {ON_UNREADABLE}, got {self.on_unreadable!r}")
+        lookup.check_name("on_unreadable choice", self.on_unreadable, ON_UNREADABLE)
         if min(self.batch_size, self.chunk_size) < 1 or self.workers < 0:
             raise ErrataError("batch size and chunk size must be at least 1, workers at least 0")
 

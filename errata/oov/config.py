@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from errata.errors import ErrataError
+from errata import lookup
 
 GATES = ("knn_train", "zero_shot", "none")
+TEMPLATES = ("openai", "simple")  # open_clip's ImageNet prompt templates
 N_NEIGHBOURS = 10
 DEFAULT_MODEL = "ViT-L-14-336"
 DEFAULT_PRETRAINED = "openai"
@@ -25,8 +26,8 @@ class ClipSettings:
     random_weights: bool = False
 
     def check(self) -> None:
-        if self.gate not in GATES:
-            raise ErrataError(f"oov gate must be one of {', '.join(GATES)}, got {self.gate!r}")
+        lookup.check_name("oov gate", self.gate, GATES)
+        lookup.check_name("oov templates", self.templates, TEMPLATES)
 
 
 def weights_label(settings: dict[str, Any]) -> str:

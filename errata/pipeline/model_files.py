@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from errata import modelspec
+from errata import lookup, modelspec
 from errata.errors import ErrataError
 from errata.pipeline import params
 
@@ -22,8 +22,11 @@ def own_files(listed: list[str] | None, own_dir: Path) -> list[Path]:
                 f"there. Copy it in and list it as {Path(own_dir) / f.name}"
             )
         if not f.exists():
+            there = [str(p) for p in Path(own_dir).glob("*")]
+            close = lookup.close_matches(str(f), there)
             raise ErrataError(
-                f"import.files: {f}: no such file here. If it is in your checkout, `git add {f}`: "
+                f"import.files: {f}: no such file here{'; close: ' + ', '.join(close) if close else ''}. "
+                f"If it is in your checkout, `git add {f}`: "
                 f"`dvc exp run` runs in a copy that holds only the files git knows"
             )
     return files
@@ -38,4 +41,8 @@ def prediction_files(
     files = [predictions_dir / f"{m}.npz" for m in imported["models"]]
     predicted = params.load("predict", params_file)["models"]
     files += [inference_dir / modelspec.parse(m).file_name for m in predicted]
-    return files + own_files(imported.get("files"), own_dir)
+    files += own_files(imported.get("files"), own_dir)
+    lookup.nonempty(
+        files, "models to classify (import.models, predict.models, import.files)", str(params_file)
+    )
+    return files

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from errata import lookup
 from errata.atomic import write_with
 from errata.errors import ErrataError
 
@@ -32,13 +33,18 @@ def apply(preset: Path, params: Path) -> dict[str, tuple[Any, Any]]:
     rt.indent(mapping=2, sequence=4, offset=2)  # params.yaml's own layout
     doc = rt.load(Path(params).read_text())
     changed = {}
-    for key, value in leaves(yaml.safe_load(Path(preset).read_text()) or {}).items():
+    wanted = leaves(yaml.safe_load(Path(preset).read_text()) or {})
+    lookup.nonempty(wanted, "params to set", str(preset))
+    for key, value in wanted.items():
         *parents, last = key.split(".")
         node = doc
         for part in parents:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or last not in node:
-            raise ErrataError(f"{preset}: {key} is not a key of {params}")
+            where = lookup.at(Path(preset), lookup.yaml_lines(preset, *parents), last)
+            close = lookup.close_matches(key, leaves(doc))
+            hint = f"; close: {', '.join(close)}" if close else ""
+            raise ErrataError(f"{where}: {key} is not a key of {params}{hint}")
         if node[last] != value:
             changed[key] = (node[last], value)
             node[last] = value

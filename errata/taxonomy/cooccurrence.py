@@ -9,7 +9,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from errata import imagenet
+from errata import imagenet, lookup
 from errata.errors import ErrataError
 
 IMAGE_CHOICES = ("auto", "all", "disjoint")
@@ -23,8 +23,7 @@ def count_images(evaluated: set[str], label_set: str, images: str) -> list[int]:
     auto: every image when the evaluated label set is ReaL itself (an error's prediction is never
     in its own image's label set, so the image cannot explain its own error), else `disjoint`.
     """
-    if images not in IMAGE_CHOICES:
-        raise ErrataError(f"co-occurrence images must be one of {IMAGE_CHOICES}, got {images!r}")
+    lookup.check_name("co-occurrence images choice", images, IMAGE_CHOICES)
     if images == "all" or (images == "auto" and label_set == "real"):
         return list(range(imagenet.NUM_VAL_IMAGES))
     held_out = [i for i in range(imagenet.NUM_VAL_IMAGES) if imagenet.val_file_name(i) not in evaluated]

@@ -6,7 +6,6 @@ some synset on one of the class's hypernym paths (the class's own synset include
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from errata import imagenet, wordnet
+from errata import imagenet, lookup, wordnet
 from errata.errors import ErrataError
 from errata.packaged import data_file
 
@@ -42,7 +41,7 @@ def load(path: Path | None = None) -> list[Superclass]:
         raise ErrataError(f"{path}: cannot read superclass definitions ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("superclasses"), dict):
         raise ErrataError(f"{path}: expected a mapping 'superclasses: {{id: [predicates]}}'")
-    lines = _entry_lines(path.read_text())
+    lines = lookup.yaml_lines(path, "superclasses")
     out = []
     for sid, preds in raw["superclasses"].items():
         if not isinstance(preds, list) or not preds:
@@ -53,17 +52,8 @@ def load(path: Path | None = None) -> list[Superclass]:
             if not isinstance(lemmas, list) or not all(isinstance(x, str) and x for x in lemmas):
                 raise ErrataError(f"{path}: superclass {sid!r}: bad predicate {pred!r}")
             parsed.append(frozenset(x.lower() for x in lemmas))
-        out.append(Superclass(str(sid), tuple(parsed), f"{path}:{lines.get(str(sid), '?')}"))
+        out.append(Superclass(str(sid), tuple(parsed), lookup.at(path, lines, str(sid))))
     return out
-
-
-def _entry_lines(text: str) -> dict[str, int]:
-    """The line of each superclass id in a definitions file."""
-    root = yaml.compose(text)
-    for key, value in root.value:
-        if key.value == "superclasses":
-            return {k.value: k.start_mark.line + 1 for k, _ in value.value}
-    return {}
 
 
 @cache
@@ -102,7 +92,7 @@ def _no_match(sc: Superclass, pred: frozenset[str]) -> str:
     head = f"{sc.where}: superclass {sc.id!r}: predicate {sorted(pred)} matches no ImageNet class"
     if not unknown:
         return f"{head}: no class has all of these lemmas among its WordNet ancestors"
-    close = difflib.get_close_matches(unknown[0], sorted(_vocabulary()), n=5, cutoff=0.6)
+    close = lookup.close_matches(unknown[0], _vocabulary())
     return (
         f"{head}: {unknown[0]!r} is no lemma of any class or its WordNet ancestors"
         f" (close: {', '.join(close) if close else 'none'})"

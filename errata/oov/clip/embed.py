@@ -18,14 +18,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from errata import __version__, imagefolder
+from errata import __version__, imagefolder, lookup
 from errata.errors import ErrataError
 from errata.inference import images as val_images
 from errata.oov.clip.model import Clip
-from errata.oov.config import N_NEIGHBOURS, ClipSettings
+from errata.oov.config import N_NEIGHBOURS, TEMPLATES, ClipSettings
 from errata.oov.embeddings import ImageEmbeddings, PromptEmbeddings
-
-ZERO_SHOT_TEMPLATES = ("openai", "simple")
 
 
 @dataclass(frozen=True)
@@ -83,8 +81,7 @@ def zero_shot_labels(clip: Clip, vectors: np.ndarray, templates: str) -> np.ndar
     from open_clip import build_zero_shot_classifier, zero_shot_metadata
     from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES
 
-    if templates not in ZERO_SHOT_TEMPLATES:
-        raise ErrataError(f"zero-shot templates must be one of {ZERO_SHOT_TEMPLATES}, got {templates!r}")
+    lookup.check_name("zero-shot templates", templates, TEMPLATES)
     chosen = getattr(zero_shot_metadata, f"{templates.upper()}_IMAGENET_TEMPLATES")
     with torch.inference_mode(), _autocast(clip.device):
         classes = build_zero_shot_classifier(
