@@ -24,6 +24,19 @@ def models() -> dict[str, dict[str, Any]]:
     return yaml.safe_load(data_file("zoo.yaml").read_text())["models"]
 
 
+MISTAKES_ONLY = "mistakes"  # a zoo model's coverage when only its mistaken images are public
+MISTAKES_ONLY_NOTE = (
+    "mistakes only: only the images this model got wrong are public, so its top-1 accuracy and MLA "
+    "cannot be measured (over its mistakes they would read 0 and a fraction of its real MLA); the "
+    "error types of its mistakes can"
+)
+
+
+def mistakes_only(model_id: str) -> bool:
+    """Whether a model's public predictions are its mistakes alone (zoo.yaml `coverage`)."""
+    return models().get(model_id, {}).get("coverage") == MISTAKES_ONLY
+
+
 def model(model_id: str) -> dict[str, Any]:
     try:
         return models()[model_id]
