@@ -27,7 +27,7 @@ def models() -> dict[str, dict[str, Any]]:
 MISTAKES_ONLY = "mistakes"  # a zoo model's coverage when only its mistaken images are public
 MISTAKES_ONLY_NOTE = (
     "mistakes only: only the images this model got wrong are public, so its top-1 accuracy and MLA "
-    "cannot be measured (over its mistakes they would read 0 and a fraction of its real MLA); the "
+    "cannot be measured (over its mistakes alone top-1 reads 0 and MLA far below the model's); the "
     "error types of its mistakes can"
 )
 
