@@ -47,7 +47,7 @@ from pathlib import Path
 from errata.report import page
 from errata.results import summarize
 classified, out = Path(sys.argv[1]), Path(sys.argv[2])
-summarize.write(classified, out / "stats", out / "metrics.json")
+summarize.write(classified, out / "stats", out / "metrics")
 page.build(page.Inputs(out / "stats", classified, Path("reports/agreement")), out)
 """
 

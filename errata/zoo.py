@@ -59,6 +59,19 @@ def load(path: Path) -> dict[str, dict[str, Any]]:
     return raw["models"]
 
 
+MISTAKES_ONLY = "mistakes"  # a zoo model's coverage when only its mistaken images are public
+MISTAKES_ONLY_NOTE = (
+    "mistakes only: only the images this model got wrong are public, so its top-1 accuracy and MLA "
+    "cannot be measured (over its mistakes alone top-1 reads 0 and MLA far below the model's); the "
+    "error types of its mistakes can"
+)
+
+
+def mistakes_only(model_id: str) -> bool:
+    """Whether a model's public predictions are its mistakes alone (zoo.yaml `coverage`)."""
+    return models().get(model_id, {}).get("coverage") == MISTAKES_ONLY
+
+
 def model(model_id: str, where: str = "") -> dict[str, Any]:
     lookup.check_name("zoo model", model_id, models(), where)
     return models()[model_id]

@@ -58,7 +58,7 @@ def build_all(root: Path) -> Path:
     )
     args = ["classify", "--predictions", *map(str, preds), str(own), "--out", str(root / "classified")]
     assert main([*args, "--taxonomy", str(root / "tax")]) == 0
-    summarize.write(root / "classified", root / "stats", root / "metrics.json")
+    summarize.write(root / "classified", root / "stats", root / "metrics")
     tax = tables.load(root / "tax")
     agreement.write(cascade.EvalArrays.build(labelsets.build("real"), tax), tax, "real", root / "agreement")
     (root / "empty").mkdir()

@@ -454,7 +454,7 @@ def test_imagenet_m_numbers_under_the_multilabel_set(public_data, tmp_path):
     pd.DataFrame({"file_name": names, "top1": top1}).to_csv(tmp_path / "m.csv", index=False)
     args = ["classify", "--labels", f"multilabel:{labels}", "--predictions", str(tmp_path / "m.csv")]
     assert main([*args, "--out", str(tmp_path / "classified")]) == 0
-    stats = summarize.write(tmp_path / "classified", tmp_path / "stats", tmp_path / "metrics.json")["all"]
+    stats = summarize.write(tmp_path / "classified", tmp_path / "stats", tmp_path / "metrics")["all"]
     page = "".join(report_page.imagenet_m_section(stats).blocks)
     rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)[1:]]
     assert rows == [["m", "5", "3"]]
@@ -468,6 +468,7 @@ def test_the_summary_table_shows_each_number_under_its_own_header():
         "mla_all_explainable_error": 92.91, "num_group_samples": 42164, "num_group_top1_errors": 6934,
         "num_collapsed_mappings": 219, "num_ambiguous": 1635, "num_same_superclass": 1665,
         "num_OOV_clip": 0, "num_common_co_occ": 513, "num_non_prototypical": 4, "num_not_classified": 2898,
+        "coverage": "all",
     }  # fmt: skip
     text = str(report_page.summary_table(pd.DataFrame([row])))
     caption = "Per model, non-problematic images (error-type columns are counts)"
@@ -504,3 +505,19 @@ def test_agreement_rates_have_readable_headers_each_explained_and_the_zoo_ids(bu
     assert "vit_3b.experts: expert category x automated" in section
     text = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", page)
     assert "vit3b" not in text and "category_agreement" not in text and "major_called" not in text
+
+
+@pytest.mark.slow
+def test_mistakes_only_models_sit_apart_in_the_summary_without_top1_or_mla(page):
+    """vit_3b.experts (only its mistakes are public) is in a table of its own, under a caption that
+    says why, with no top-1 or MLA column; the models with all their predictions keep theirs."""
+    models = {r[0]: r for r in rows_of(page, report_page.SUMMARY_CAPTION)}
+    assert set(models) == {"resnet50.imagenetx", "vit.imagenetx", "mine"}
+    assert header_of(page, report_page.SUMMARY_CAPTION)[1:3] == ["top-1 %", "MLA %"]
+    assert models["resnet50.imagenetx"][1] == "76.13"
+    header = header_of(page, report_page.MISTAKES_ONLY_CAPTION)
+    (apart,) = rows_of(page, report_page.MISTAKES_ONLY_CAPTION)
+    shown = dict(zip(header, apart, strict=True))
+    assert not {"top-1 %", "MLA %", "MLA minor %", "MLA explainable %"} & set(header)
+    assert shown["model"] == "vit_3b.experts" and shown["evaluated"] == shown["top-1 errors"] != "0"
+    assert "0.00" not in apart

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
-from errata import __version__, inputs, labelsets, outputs, predictions
+from errata import __version__, inputs, labelsets, outputs, predictions, zoo
 from errata.atomic import staged_dir, write_json
 from errata.classify import cascade, metrics
 from errata.errors import ErrataError
@@ -126,6 +126,8 @@ def _classify_into(item: Item) -> dict[str, Any]:
     shared, stage, config = _JOB
     mid, path, read = item
     errors, summary = classify_model(path, shared, read)
+    if zoo.mistakes_only(mid):
+        summary = metrics.without_accuracies(summary, zoo.MISTAKES_ONLY_NOTE)
     summary = {"model": mid, "predictions": str(path), **config, **summary}
     outputs.write_model(stage / mid, errors, summary)
     return summary
@@ -203,7 +205,11 @@ def default_workers() -> int:
 
 
 def describe(summary: dict[str, Any]) -> str:
+    if summary["not_measured"]:
+        accuracies = "mistakes only (top-1 and MLA not measured)"
+    else:
+        accuracies = f"top-1 {summary['top1']:.2f}%, MLA {summary['mla']:.2f}%"
     return (
-        f"{summary['model']}: top-1 {summary['top1']:.2f}%, MLA {summary['mla']:.2f}%, "
+        f"{summary['model']}: {accuracies}, "
         f"{summary['n_top1_errors']} errors over {summary['n_evaluated']} evaluated images"
     )

@@ -38,6 +38,16 @@ def block(counts: np.ndarray, imagenet_m_codes: np.ndarray) -> dict[str, Any]:
     return out
 
 
+def without_accuracies(summary: dict[str, Any], reason: str) -> dict[str, Any]:
+    """A summary with top-1 and every MLA variant (overall and per group) null, and `reason` in
+    `not_measured`: for predictions that are not a sample of a model's outputs (only its mistakes),
+    where those numbers would be read as the model's."""
+    out = summary | {"top1": None, "not_measured": reason}
+    out |= dict.fromkeys(MLA_CORRECT)
+    out["groups"] = {g: block | dict.fromkeys(MLA_CORRECT) for g, block in summary["groups"].items()}
+    return out
+
+
 def summarize(codes: np.ndarray, top1: np.ndarray, ev: EvalArrays) -> dict[str, Any]:
     """Everything the summary and the stats tables need, over non-problematic predicted images.
     One bincount gives the (group combination, class, type) counts every block is a sum of."""
@@ -49,6 +59,7 @@ def summarize(codes: np.ndarray, top1: np.ndarray, ev: EvalArrays) -> dict[str, 
         "n_problematic_skipped": int((predicted & ev.problematic).sum()),
         "n_evaluated": int(evaluated.sum()),
         "top1": float(100 * (top1[predicted] == ev.target[predicted]).mean()) if predicted.any() else None,
+        "not_measured": None,
     }
     out["has_imagenet_m"] = bool(ev.in_imagenet_m.any())
     n_types, n_combos = len(ERROR_TYPES), 2 ** len(imagenet.GROUPS)

@@ -1,6 +1,7 @@
-"""The pipeline's paths, named once in errata/data/layout.yaml: dvc.yaml reads that file and passes
-each path to its stage script, and the command line's defaults come from here, so the two cannot
-drift apart."""
+"""The pipeline's paths, named once in errata/data/layout.yaml: dvc.yaml holds a generated copy as
+inline `vars` (`python -m errata.pipeline.stage_deps --check` fails when it drifts) and passes each
+path to its stage script, and the command line's defaults come from here, so the two cannot drift
+apart."""
 
 from __future__ import annotations
 

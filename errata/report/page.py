@@ -128,9 +128,32 @@ def make_figures(stats: dict[str, pd.DataFrame], agreement_dir: Path, out: Path)
     return pngs
 
 
+MISTAKES_ONLY_COLUMNS = {
+    k: v for k, v in SUMMARY_COLUMNS.items() if k not in ("top1_val_acc", *summarize.MLA_COLUMNS)
+}
+SUMMARY_CAPTION = "Per model, non-problematic images (error-type columns are counts)"
+MISTAKES_ONLY_CAPTION = (
+    "Mistakes-only models, apart: only the images they got wrong are public, so they have no top-1 "
+    "or MLA; the error types of their mistakes (counts)"
+)
+
+
 def summary_table(stats: pd.DataFrame) -> h.Html:
-    df = stats[list(SUMMARY_COLUMNS)].rename(columns=SUMMARY_COLUMNS)
-    return h.table_html(df, caption="Per model, non-problematic images (error-type columns are counts)")
+    """The models, and apart from them those whose public predictions are only their mistakes."""
+    apart = stats["coverage"] == "mistakes"
+    tables = [
+        (~apart, SUMMARY_COLUMNS, SUMMARY_CAPTION),
+        (apart, MISTAKES_ONLY_COLUMNS, MISTAKES_ONLY_CAPTION),
+    ]
+    return h.Html(
+        "".join(
+            h.table_html(
+                stats.loc[rows, list(columns)].rename(columns=columns).reset_index(drop=True), caption
+            )
+            for rows, columns, caption in tables
+            if rows.any()
+        )
+    )
 
 
 def model_source(summary: dict[str, Any], inference_dir: Path | None) -> str:

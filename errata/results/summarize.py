@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from errata import imagenet, zoo
-from errata.atomic import write_json, write_with
+from errata.atomic import staged_dir, write_json, write_with
 from errata.errors import ErrataError
 from errata.outputs import SUMMARY_FILE
 
@@ -25,6 +25,7 @@ COUNT_COLUMNS = {
     "num_OOV_clip": "fine_grained_oov",
     "num_not_classified": "model_failure",
 }
+MLA_COLUMNS = ("mla_all", "mla_all_minor_error", "mla_all_explainable_error")
 METADATA = ("num_params", "training_data", "arch", "arch_family")
 
 
@@ -60,6 +61,7 @@ def stats_row(summary: dict[str, Any], table: str) -> dict[str, Any]:
     row |= {
         "label_set": summary["label_set"],
         "coverage": meta.get("coverage", "user"),
+        "not_measured": summary["not_measured"],
         "oov_test_run": summary["oov_test_run"],
         "oov_gate": summary.get("oov_gate") or "not run",
     }
@@ -70,31 +72,30 @@ def stats_tables(summaries: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
     return {t: pd.DataFrame([stats_row(s, t) for s in summaries]) for t in TABLES}
 
 
-def metrics_json(summaries: list[dict[str, Any]]) -> dict[str, Any]:
-    """Headline numbers per model, for `dvc metrics show/diff`. Shares are fractions: of the top-1
-    errors (the `portions` of the summaries and figures), and of the errors MLA still counts wrong
-    (fine-grained and below, `portions_remaining`)."""
-    out = {}
-    for s in summaries:
-        out[s["model"]] = {
-            "top1": round(s["top1"], 4),
-            "mla": round(s["mla"], 4),
-            "mla_minor": round(s["mla_minor"], 4),
-            "mla_explainable": round(s["mla_explainable"], 4),
-            "n_evaluated": s["n_evaluated"],
-            "oov_gate": s.get("oov_gate") or "not run",
-            "model_failure_share_of_errors": round(s["portions"]["model_failure"], 4),
-            "model_failure_share_of_remaining_errors": round(s["portions_remaining"]["model_failure"], 4),
-        }
-    return out
+MISTAKES_ONLY = "mistakes-only"  # the metrics' `coverage` of a model whose top-1 and MLA are null
 
 
-def write(classified: Path, stats_dir: Path, metrics_path: Path) -> dict[str, pd.DataFrame]:
+def headline_metrics(summary: dict[str, Any]) -> dict[str, Any]:
+    """A model's numbers for `dvc metrics show/diff` and `dvc exp show`: top-1, MLA and the share of
+    its top-1 errors that are model failures (the `portions` the figures draw). A mistakes-only
+    model has no top-1 or MLA (they would read as a model's): `coverage` says so instead. Every
+    other number is in the stats tables."""
+    failures = {"model_failure_share": round(summary["portions"]["model_failure"], 4)}
+    if summary["not_measured"]:
+        return {"coverage": MISTAKES_ONLY, **failures}
+    return {"top1": round(summary["top1"], 4), "mla": round(summary["mla"], 4), **failures}
+
+
+def write(classified: Path, stats_dir: Path, metrics_dir: Path) -> dict[str, pd.DataFrame]:
+    """The stats tables, and METRICS_DIR/<model>.json: one small file per model, so that
+    `dvc metrics show` is a row per model."""
     summaries = read_summaries(classified)
     tables = stats_tables(summaries)
     for name, df in tables.items():
         write_with(Path(stats_dir) / f"{name}.csv", lambda tmp, df=df: df.to_csv(tmp, index=False))
-    write_json(metrics_path, metrics_json(summaries))
+    with staged_dir(metrics_dir) as stage:
+        for s in summaries:
+            write_json(stage / f"{s['model']}.json", headline_metrics(s))
     return tables
 
 
