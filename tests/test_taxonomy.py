@@ -156,11 +156,27 @@ def test_an_unresolvable_predicate_stops_the_build_naming_its_entry(tmp_path, ca
         ("canoe", "paddle", "spurious_correlation: they co-occur 33 times, at least the threshold 3"),
         ("tabby", "goldfish", "model_failure: no superclass in common, no overlap, and they co-occur 0 "
          "times, below the threshold 3"),
+        ("638", "639", "overlapping_classes: the two classes name overlapping things (an accepted alias)"),
     ],
 )  # fmt: skip
 def test_explain_says_the_verdict_and_why(public_data, capsys, a, b, verdict):
     assert main(["taxonomy", "explain", a, b]) == 0
-    assert f"predicted {b!r}: {verdict}\n" in capsys.readouterr().out
+    shown = {"638": "maillot (638)", "639": "maillot (639)"}  # two classes share the name
+    assert f"predicted {shown.get(b, b)!r}: {verdict}\n" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "a, b, why",
+    [
+        ("Norfolk terrier", "Norwich terrier", "10 over all 50,000 ReaL images (no co-occurrence directory "
+         "given); common pair (>= 3): no: the pair shares a superclass, and no pair inside one is counted"),
+        ("tabby", "goldfish", "common pair (>= 3): no: 0 is below the threshold"),
+        ("canoe", "paddle", "common pair (>= 3): yes"),
+    ],
+)  # fmt: skip
+def test_explain_says_why_a_pair_is_not_a_common_cooccurrence(public_data, capsys, a, b, why):
+    assert main(["taxonomy", "explain", a, b]) == 0
+    assert f"{why}\n" in capsys.readouterr().out
 
 
 def test_an_unknown_class_name_suggests_the_classes_it_is_a_word_of(public_data, capsys):

@@ -32,10 +32,11 @@ def explain(a: str, b: str, definitions: Path | None = None, cooccurrence_dir: P
     lines.append(f"overlapping classes: {'yes' if overlap else 'no'}")
     lines.append(
         f"co-occurrence: {cooc.count} over {cooc.where}; common pair (>= {cooc.threshold}): "
-        f"{'yes' if cooc.common else 'no'}"
+        f"{_common(cooc, bool(shared))}"
     )
     verdict = _verdict(overlap, bool(shared), cooc)
-    lines.append(f"verdict, image labelled {names[ia]!r} predicted {names[ib]!r}: {verdict}")
+    shown = imagenet.display_names()
+    lines.append(f"verdict, image labelled {shown[ia]!r} predicted {shown[ib]!r}: {verdict}")
     lines += [
         "  (unless the prediction is among the image's own labels: multi_label; or, after a shared",
         "  superclass, the CLIP test finds the object out of vocabulary: fine_grained_oov; or the image is",
@@ -50,6 +51,15 @@ class Cooccurrence:
     threshold: int
     common: bool  # a common pair of the cascade: frequent enough, and sharing no superclass
     where: str
+
+
+def _common(cooc: Cooccurrence, shared: bool) -> str:
+    """Whether the pair is a common co-occurrence pair, and if not, which rule keeps it out."""
+    if cooc.common:
+        return "yes"
+    if shared:
+        return "no: the pair shares a superclass, and no pair inside one is counted"
+    return f"no: {cooc.count} is below the threshold"
 
 
 def _verdict(overlap: bool, shared: bool, cooc: Cooccurrence) -> str:
