@@ -4,6 +4,7 @@ that stage (and only the stages that read it) as changed."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,24 @@ from errata.pipeline import stage_deps
 
 def test_the_tests_stage_list_is_dvc_yamls():
     assert set(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]) == STAGES | {"predict"}
+
+
+def test_the_design_pages_stage_table_is_dvcs_own_graph():
+    """docs/design.md's "runs after" column names each stage's direct upstream stages, as
+    `dvc dag` has them (the predict@ stages exist only when `predict.models` lists models)."""
+    chart = run(ROOT, [sys.executable, "-m", "dvc", "dag", "--md"])
+    nodes = dict(re.findall(r'(node\d+)\["([^"]+)"\]', chart))
+    upstream = {name: set() for name in nodes.values()}
+    for a, b in re.findall(r"(node\d+)-->(node\d+)", chart):
+        upstream[nodes[b]].add(nodes[a])
+    text = (ROOT / "docs" / "design.md").read_text().split("## The pipeline")[1].split("\n\n")[2]
+    rows = [line.split("|")[1:3] for line in text.splitlines()[2:]]
+    table = {
+        stage.strip(" `"): {s.strip() for s in after.split(",")} - {"—", "predict"}
+        for stage, after in rows
+        if not stage.strip(" `").startswith("predict@")
+    }
+    assert table == upstream
 
 
 def test_dvc_yaml_code_deps_are_the_generated_ones():
