@@ -205,6 +205,7 @@ def test_per_class_tables_hold_the_independently_counted_mla_and_failures(built,
     assert head[:4] == ["class", "name", "images per model", "MLA %"] and head[-1] == "model_failure"
     shown = [int(r[0]) for r in lowest]
     assert [r[3] for r in lowest] == [f"{v:.2f}" for v in expected.loc[shown, "mla"]]
+    assert [r[2] for r in lowest] == [str(round(v)) for v in expected.loc[shown, "images"]]  # a mean, rounded
     assert expected.loc[shown, "mla"].max() <= expected.drop(index=shown)["mla"].min() + 1e-9  # the n lowest
     assert expected.loc[shown, "mla"].is_monotonic_increasing
     assert everything["mla"].min() < expected.loc[shown, "mla"].min()  # a small class would have led

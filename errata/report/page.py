@@ -375,7 +375,7 @@ def per_class_section(classified: Path, stats: pd.DataFrame) -> h.Section:
     for what, df in shown.items():
         zero = [t for t in figures.ERRORS if not df[t].any()]
         df = df[[c for c in columns if c not in zero]].rename(columns=columns)
-        df = df.astype({"images per model": int}, errors="ignore")
+        df = df.assign(**{"images per model": df["images per model"].round().astype(int)})  # a mean
         caption = (
             f"The {N_CLASSES_SHOWN} classes with the {what} "
             f"(classes with at least {per_class.MIN_IMAGES} images per model)"
@@ -480,8 +480,10 @@ def not_run(stats: pd.DataFrame) -> list[str]:
     mistakes = stats.loc[stats["coverage"] == "mistakes", "model_dir_id"].tolist()
     if mistakes:
         notes.append(
-            f"{', '.join(mistakes)}: only the mistaken images are public, so their accuracies are not "
-            "meaningful; they are left out of the figures and used for expert agreement."
+            f"{', '.join(mistakes)}: only the mistaken images are public, so they have no top-1 or MLA "
+            "(the Summary shows them apart, with the error types of their mistakes); they are left "
+            "out of the figures, the per-class tables and the confusions, and used for the agreement "
+            "with the experts."
         )
     notes.append(label_set_note(stats) + ".")
     return notes
