@@ -12,7 +12,7 @@ and its rows shuffled; ReaL labels (42,164 evaluated images), the pipeline's tax
 - summarize + report over the N models' outputs (the `summarize` and `report` stages' code), wall
   time and peak memory: memory must not grow with N;
 - in-memory core: the verdict-table gather and every metric per model, inputs already in memory;
-- plain: the per-image transcription of the cascade (`cascade.classify_plain`) and the same
+- plain: the per-image transcription of the cascade (`rules.classify_plain`) and the same
   metrics, on the first `--plain` copies: it stands for the reference's row-wise classifier.
 """
 
@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from errata import labelsets, predictions, zoo
-from errata.classify import cascade, metrics
+from errata.cascade import rules
+from errata.classify import metrics
 from errata.taxonomy import tables
 
 CHILD = """
@@ -103,18 +104,18 @@ def main() -> None:
         paths = write_copies(base, max(args.models), tmp / "preds")
 
         start = time.perf_counter()
-        ev = cascade.EvalArrays.build(evalset, tax)
-        verdicts = cascade.verdict_table(ev, tax)
+        ev = rules.EvalArrays.build(evalset, tax)
+        verdicts = rules.verdict_table(ev, tax)
         table_s = time.perf_counter() - start
         top1s = [predictions.read_top1(p).by_position[ev.positions].astype(np.int64) for p in paths[:100]]
         start = time.perf_counter()
-        core = [cascade.lookup(verdicts, t) for t in top1s]
+        core = [rules.lookup(verdicts, t) for t in top1s]
         for codes, t in zip(core, top1s, strict=True):
             metrics.summarize(codes, t, ev)
         core_ms = 1000 * (time.perf_counter() - start) / len(top1s)
         start = time.perf_counter()
         for codes, t in zip(core[: args.plain], top1s[: args.plain], strict=True):
-            plain = cascade.classify_plain(ev, tax, t)
+            plain = rules.classify_plain(ev, tax, t)
             metrics.summarize(plain, t, ev)
             assert np.array_equal(plain, codes)
         plain_ms = 1000 * (time.perf_counter() - start) / args.plain

@@ -3,7 +3,7 @@
 import sys
 
 from errata import labelsets
-from errata.classify import cascade
+from errata.cascade import rules
 from errata.errors import report_errors
 from errata.papers import agreement
 from errata.pipeline import stage
@@ -15,7 +15,7 @@ args = stage.arguments("agreement", "evalset", "taxonomy", "cooccurrence", "out"
 def run() -> None:
     tax = tables.load(args.taxonomy, args.cooccurrence)
     evalset, spec = labelsets.read(args.evalset)
-    ev = cascade.EvalArrays.build(evalset, tax)
+    ev = rules.EvalArrays.build(evalset, tax)
     report = agreement.write(ev, tax, spec, args.out)
     for model, rates in report["models"].items():
         print(f"{model}: category agreement {rates['category_agreement']:.3f} over {rates['n_pairs']} pairs")

@@ -10,7 +10,7 @@ import pandas as pd
 import yaml
 
 from errata import labelsets, predictions, zoo
-from errata.classify import cascade
+from errata.cascade import rules
 from errata.cli import main
 from errata.papers import agreement
 from errata.report import page as report_page
@@ -60,7 +60,7 @@ def build_all(root: Path) -> Path:
     assert main([*args, "--taxonomy", str(root / "tax")]) == 0
     summarize.write(root / "classified", root / "stats", root / "metrics")
     tax = tables.load(root / "tax")
-    agreement.write(cascade.EvalArrays.build(labelsets.build("real"), tax), tax, "real", root / "agreement")
+    agreement.write(rules.EvalArrays.build(labelsets.build("real"), tax), tax, "real", root / "agreement")
     (root / "empty").mkdir()
     write_params(root / "params.yaml", root / "empty", own)
     report_page.build(report_inputs(root), root / "out")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from errata import imagenet
-from errata.classify import cascade
+from errata.cascade import rules
 from errata.cli import main
 from errata.errors import ErrataError
 from errata.papers import calibration, crossval
@@ -125,7 +125,7 @@ def _small_setting() -> ec.Setting:
             "in_imagenet_m": False,
         }
     )
-    return ec.Setting(cascade.EvalArrays.build(evalset, tax), tax, counts, 2, 3, defs)
+    return ec.Setting(rules.EvalArrays.build(evalset, tax), tax, counts, 2, 3, defs)
 
 
 def test_reasons_say_why_an_expert_spurious_correlation_is_something_else():

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from errata import imagenet, outputs, predictions, zoo
-from errata.classify import cascade, job, metrics
-from errata.classify.cascade import CODE, EvalArrays
+from errata.cascade import rules
+from errata.cascade.rules import CODE, EvalArrays
+from errata.classify import job, metrics
 from errata.cli import main
 from errata.errors import ErrataError
 from errata.results import summarize
@@ -69,27 +70,27 @@ def ev():
     ],
 )
 def test_cascade_order(ev, top1, expected):
-    for fn in (cascade.classify, cascade.classify_plain):
-        assert cascade.ERROR_TYPES[fn(ev, TAX, np.array([top1]))[0]] == expected
+    for fn in (rules.classify, rules.classify_plain):
+        assert rules.ERROR_TYPES[fn(ev, TAX, np.array([top1]))[0]] == expected
 
 
 def test_oov_input_sits_between_fine_grained_and_spurious(ev):
     oov = np.array([True])
-    for fn in (cascade.classify, cascade.classify_plain):
+    for fn in (rules.classify, rules.classify_plain):
         assert fn(ev, TAX, np.array([30]), oov)[0] == CODE["fine_grained_oov"]
         assert fn(ev, TAX, np.array([11]), oov)[0] == CODE["fine_grained"]
 
 
 def test_model_failure_and_not_predicted():
     ev = EvalArrays.build(evalset([(10, [10], False, False)] * 2), PLAIN_TAX)
-    codes = cascade.classify(ev, TAX, np.array([500, -1]))
-    assert codes.tolist() == [CODE["model_failure"], cascade.NOT_PREDICTED]
-    assert cascade.names(codes).tolist() == ["model_failure", ""]
+    codes = rules.classify(ev, TAX, np.array([500, -1]))
+    assert codes.tolist() == [CODE["model_failure"], rules.NOT_PREDICTED]
+    assert rules.names(codes).tolist() == ["model_failure", ""]
 
 
 def test_prediction_of_target_outside_label_set_is_not_correct():
     ev = EvalArrays.build(evalset([(10, [20], False, False)]), PLAIN_TAX)
-    assert cascade.classify(ev, TAX, np.array([10]))[0] != CODE["correct"]
+    assert rules.classify(ev, TAX, np.array([10]))[0] != CODE["correct"]
 
 
 @settings(max_examples=60, deadline=None)
@@ -116,9 +117,9 @@ def test_vectorised_agrees_with_plain(data):
     ev = EvalArrays.build(evalset(rows), tax)
     top1 = rng.integers(-1, k, size=n)
     oov = rng.random(n) < 0.2 if data.draw(st.booleans()) else None
-    assert np.array_equal(cascade.classify(ev, tax, top1, oov), cascade.classify_plain(ev, tax, top1, oov))
-    verdicts = cascade.verdict_table(ev, tax)  # every (image, class) at once, then one gather
-    assert np.array_equal(cascade.lookup(verdicts, top1), cascade.classify_plain(ev, tax, top1))
+    assert np.array_equal(rules.classify(ev, tax, top1, oov), rules.classify_plain(ev, tax, top1, oov))
+    verdicts = rules.verdict_table(ev, tax)  # every (image, class) at once, then one gather
+    assert np.array_equal(rules.lookup(verdicts, top1), rules.classify_plain(ev, tax, top1))
 
 
 def test_metrics_on_a_hand_computed_case():

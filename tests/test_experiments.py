@@ -179,7 +179,7 @@ def test_dvc_exp_show_lists_headline_metrics_params_and_the_stages_deps(baseline
     }
     assert "foreach: ${predict.models}" in (ROOT / "dvc.yaml").read_text()
     assert deps == sorted(declared)
-    assert len(columns) == 148  # was 239: ~110 metrics and the 13 layout paths as params
+    assert len(columns) == 149  # was 239: ~110 metrics and the 13 layout paths as params
 
 
 @pytest.mark.slow

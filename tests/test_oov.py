@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from errata import imagenet, labelsets, outputs, predictions, zoo
-from errata.classify import cascade, job
+from errata.cascade import rules
+from errata.classify import job
 from errata.cli import main
 from errata.errors import ErrataError
 from errata.oov import config, decisions, embeddings
@@ -228,9 +229,9 @@ def test_classify_turns_decided_pairs_into_fine_grained_oov(resnet50_run):
     before = json.loads((out / "plain" / "resnet50" / "summary.json").read_text())
     tax = tables.load(out / "plain" / "taxonomy")
     evalset, _ = labelsets.evaluation_set(None, None)
-    ev = cascade.EvalArrays.build(evalset, tax)
+    ev = rules.EvalArrays.build(evalset, tax)
     top1 = predictions.read(out / "resnet50.npz").top1_by_position()[ev.positions]
-    keys = decisions.needed_keys(ev, cascade.verdict_table(ev, tax), [top1.astype(np.int64)])
+    keys = decisions.needed_keys(ev, rules.verdict_table(ev, tax), [top1.astype(np.int64)])
     counts = before["counts"]
     assert len(keys) == counts["spurious_correlation"] + counts["non_prototypical"] + counts["model_failure"]
     table = decisions.empty_table()

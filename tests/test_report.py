@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from errata import experts, imagenet, outputs
-from errata.classify import cascade
+from errata.cascade import rules
 from errata.cli import main
 from errata.papers import agreement
 from errata.report import page as report_page
@@ -164,7 +164,7 @@ def test_expert_pairs_outside_the_evaluation_set_are_not_evaluated(public_data):
     )
     zeros = np.zeros((1000, 1000), dtype=bool)
     tax = tables.Taxonomy(zeros, zeros, zeros, frozenset(), imagenet.class_groups())
-    pairs = agreement.classify_pairs("vit_3b.experts", cascade.EvalArrays.build(evalset, tax), tax)
+    pairs = agreement.classify_pairs("vit_3b.experts", rules.EvalArrays.build(evalset, tax), tax)
     assert len(pairs) == 378
     assert pairs["automated"].value_counts().to_dict() == {"not evaluated": 375, "correct": 3}
     assert pairs.loc[pairs["automated"] == "correct", "file_name"].tolist() == picked["file_name"].tolist()

@@ -1,7 +1,7 @@
 """Classify the errors of many models against one evaluation set and taxonomy.
 
 `run` is the whole job of `errata classify` and of the `classify` stage. The cascade is evaluated
-once per evaluation set into a verdict table (`cascade.verdict_table`), so each model costs a
+once per evaluation set into a verdict table (`rules.verdict_table`), so each model costs a
 typed read of its file, one gather and a few bincounts; the results of all models appear in `out`
 together, or not at all.
 """
@@ -21,7 +21,8 @@ from tqdm import tqdm
 
 from errata import __version__, inputs, labelsets, outputs, predictions, zoo
 from errata.atomic import staged_dir, write_json
-from errata.classify import cascade, metrics
+from errata.cascade import rules
+from errata.classify import metrics
 from errata.errors import ErrataError
 from errata.oov import decisions
 from errata.outputs import RUN_FILE
@@ -40,15 +41,15 @@ class Shared:
     """What every model of a run shares, built once: the evaluation set, its verdict table (with the
     FG-OOV decisions in it) and the dictionaries of the errors tables."""
 
-    ev: cascade.EvalArrays
+    ev: rules.EvalArrays
     verdicts: np.ndarray
     lookup: decisions.Lookup | None
     columns: dict[str, pa.Array]  # file_name, target, problematic over every row (full coverage)
     types: pa.Array
 
     @classmethod
-    def build(cls, ev: cascade.EvalArrays, tax: tables.Taxonomy, lookup: decisions.Lookup | None) -> Shared:
-        verdicts = cascade.verdict_table(ev, tax)
+    def build(cls, ev: rules.EvalArrays, tax: tables.Taxonomy, lookup: decisions.Lookup | None) -> Shared:
+        verdicts = rules.verdict_table(ev, tax)
         if lookup is not None:
             decisions.apply(verdicts, ev, lookup)
         columns = {
@@ -56,7 +57,7 @@ class Shared:
             "target": pa.array(ev.target.astype(np.int16)),
             "problematic": pa.array(ev.problematic),
         }
-        return cls(ev, verdicts, lookup, columns, pa.array(cascade.ERROR_TYPES))
+        return cls(ev, verdicts, lookup, columns, pa.array(rules.ERROR_TYPES))
 
 
 def classify_model(
@@ -66,7 +67,7 @@ def classify_model(
     ev = shared.ev
     read = read or predictions.read_top1(path)
     top1 = read.by_position[ev.positions].astype(np.int64)
-    codes = cascade.lookup(shared.verdicts, top1)
+    codes = rules.lookup(shared.verdicts, top1)
     missing = codes == decisions.MISSING
     if missing.any():
         raise ErrataError(
@@ -85,7 +86,7 @@ def _oov_fields(codes: np.ndarray, top1: np.ndarray, shared: Shared) -> dict[str
     if shared.lookup is None:
         return {"oov_test_run": False, "oov_gate": None}
     ev = shared.ev
-    reaches = (codes > cascade.CODE["fine_grained_oov"]) & (top1 >= 0) & ~ev.problematic
+    reaches = (codes > rules.CODE["fine_grained_oov"]) & (top1 >= 0) & ~ev.problematic
     return {
         "oov_test_run": True,
         "oov_gate": shared.lookup.meta["settings"]["gate"],
@@ -188,7 +189,7 @@ def run(
             tax = tables.load(taxonomy_dir, cooccurrence_dir)
             config["taxonomy"] = str(taxonomy_dir)
         config["cooccurrence"] = str(cooccurrence_dir or config["taxonomy"])
-        shared = Shared.build(cascade.EvalArrays.build(evalset, tax), tax, lookup)
+        shared = Shared.build(rules.EvalArrays.build(evalset, tax), tax, lookup)
         items = list(zip(ids, paths, early, strict=True))
         for summary in _classify_all(
             items, shared, stage, config, default_workers() if workers is None else workers

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from errata import imagenet
-from errata.classify.cascade import CODE, ERROR_TYPES, EvalArrays
+from errata.cascade.rules import CODE, ERROR_TYPES, EvalArrays
 from errata.outputs import ERRORS, MLA_CORRECT, MLA_OK, REMAINING
 
 

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from errata import imagenet
 from errata.atomic import write_with
-from errata.classify import cascade
+from errata.cascade import rules
 from errata.errors import ErrataError
 from errata.oov.config import weights_label
 from errata.oov.embeddings import ImageEmbeddings, PromptEmbeddings, content_hash
@@ -49,14 +49,14 @@ NOT_RUN = "fine_grained_oov: the CLIP out-of-vocabulary test was not run, so no 
 MISSING = -2  # verdict-table code of a pair that needs a decision the table does not have
 
 
-def needed_keys(ev: cascade.EvalArrays, verdicts: np.ndarray, top1s: Iterable[np.ndarray]) -> np.ndarray:
+def needed_keys(ev: rules.EvalArrays, verdicts: np.ndarray, top1s: Iterable[np.ndarray]) -> np.ndarray:
     """Sorted unique keys of the (image, class) pairs that reach the FG-OOV step for some model:
     a non-problematic error that is not overlapping, multi-label or fine-grained (`verdicts` is
-    the evaluation set's `cascade.verdict_table`)."""
+    the evaluation set's `rules.verdict_table`)."""
     out = []
     for top1 in top1s:
-        codes = cascade.lookup(verdicts, top1)
-        need = (codes > cascade.CODE["fine_grained_oov"]) & ~ev.problematic
+        codes = rules.lookup(verdicts, top1)
+        need = (codes > rules.CODE["fine_grained_oov"]) & ~ev.problematic
         out.append(key(ev.positions[need], top1[need]))
     return np.unique(np.concatenate(out)) if out else np.zeros(0, np.int64)
 
@@ -211,7 +211,7 @@ class Lookup:
     meta: dict[str, Any]
 
 
-def _dense(keys: np.ndarray, ev: cascade.EvalArrays) -> np.ndarray:
+def _dense(keys: np.ndarray, ev: rules.EvalArrays) -> np.ndarray:
     """(n, 1000) boolean: the pairs of `keys` as cells of the evaluation set's verdict table."""
     pos, cls = np.divmod(keys, imagenet.NUM_CLASSES)
     rows = ev.val_rows[pos]
@@ -220,12 +220,12 @@ def _dense(keys: np.ndarray, ev: cascade.EvalArrays) -> np.ndarray:
     return out
 
 
-def apply(verdicts: np.ndarray, ev: cascade.EvalArrays, lookup: Lookup) -> None:
+def apply(verdicts: np.ndarray, ev: rules.EvalArrays, lookup: Lookup) -> None:
     """Put the decisions into a verdict table, in place: pairs decided FG-OOV become
     fine_grained_oov; pairs that reach the test on an embedded, non-problematic image but were not
     decided become MISSING, so a model that needs one fails instead of passing untested."""
-    reach = (verdicts > cascade.CODE["fine_grained_oov"]) & ~ev.problematic[:, None]
-    verdicts[reach & _dense(lookup.oov, ev)] = cascade.CODE["fine_grained_oov"]
+    reach = (verdicts > rules.CODE["fine_grained_oov"]) & ~ev.problematic[:, None]
+    verdicts[reach & _dense(lookup.oov, ev)] = rules.CODE["fine_grained_oov"]
     undecided = reach & ~_dense(lookup.decided, ev) & lookup.embedded[ev.positions][:, None]
     verdicts[undecided] = MISSING
 

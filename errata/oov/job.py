@@ -9,7 +9,7 @@ from typing import Any
 
 from errata import labelsets, predictions
 from errata.atomic import write_json
-from errata.classify import cascade
+from errata.cascade import rules
 from errata.errors import ErrataError
 from errata.oov import decisions, embeddings
 from errata.taxonomy import tables
@@ -37,9 +37,9 @@ def decide(
     images = embeddings.read_images(Path(embeddings_dir) / embeddings.IMAGES_FILE)
     prompts = embeddings.read_prompts(Path(embeddings_dir) / embeddings.PROMPTS_FILE)
     ctx = decisions.Context.build(images, prompts, tax.same_superclass)
-    ev = cascade.EvalArrays.build(evalset, tax)
+    ev = rules.EvalArrays.build(evalset, tax)
     top1s = (predictions.read_top1(p).by_position[ev.positions].astype("int64") for p in prediction_paths)
-    keys = decisions.needed_keys(ev, cascade.verdict_table(ev, tax), top1s)
+    keys = decisions.needed_keys(ev, rules.verdict_table(ev, tax), top1s)
     table, n_new = decisions.update(keys, ctx, decisions.read_if_present(out))
     decisions.write(out, table)
     report = decisions.summary(table, n_new) | {"models": ids}

@@ -11,29 +11,29 @@ import pandas as pd
 
 from errata import experts, predictions
 from errata.atomic import write_json, write_with
-from errata.classify import cascade
+from errata.cascade import rules
 from errata.outputs import MLA_CORRECT
 from errata.taxonomy.tables import Taxonomy
 
 SEVERITIES = ("Major", "Minor", "Borderline")
 
 
-def classify_pairs(model: str, ev: cascade.EvalArrays, tax: Taxonomy) -> pd.DataFrame:
+def classify_pairs(model: str, ev: rules.EvalArrays, tax: Taxonomy) -> pd.DataFrame:
     """The experts' annotations of `model` with our error type beside each."""
     ann = experts.annotations(model).copy()
     preds = predictions.Predictions(ann["file_name"].to_numpy(str), ann["top1"].to_numpy(np.int64)[:, None])
     top1 = predictions.align(preds, ev.positions)
-    codes = cascade.classify(ev, tax, top1)
+    codes = rules.classify(ev, tax, top1)
     at = ev.val_rows[preds.positions]
     evaluated = at >= 0
-    ann["automated"] = np.where(evaluated, cascade.names(codes[np.maximum(at, 0)]), "not evaluated")
+    ann["automated"] = np.where(evaluated, rules.names(codes[np.maximum(at, 0)]), "not evaluated")
     ann["problematic"] = evaluated & ev.problematic[np.maximum(at, 0)]
     return ann
 
 
 def crosstabs(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(expert category x automated, expert severity x automated) counts, with totals."""
-    columns = [t for t in cascade.ERROR_TYPES if t in set(pairs["automated"])]
+    columns = [t for t in rules.ERROR_TYPES if t in set(pairs["automated"])]
     columns += sorted(set(pairs["automated"]) - set(columns))
     category = pd.crosstab(pairs["category"], pairs["automated"]).reindex(columns=columns, fill_value=0)
     severity = pd.crosstab(pairs["severity"], pairs["automated"]).reindex(
@@ -59,7 +59,7 @@ def rates(pairs: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def write(ev: cascade.EvalArrays, tax: Taxonomy, label_set: str, out: Path) -> dict[str, Any]:
+def write(ev: rules.EvalArrays, tax: Taxonomy, label_set: str, out: Path) -> dict[str, Any]:
     """Per expert model: pairs, both cross-tables (CSV, named by `experts.file_stem`) and the rates
     (agreement.json, keyed by the model's zoo id)."""
     out = Path(out)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from errata import experts, imagenet, labelsets, predictions, zoo
-from errata.classify import cascade
+from errata.cascade import rules
 from errata.outputs import MLA_CORRECT
 from errata.papers import agreement
 from errata.taxonomy import build, superclasses, tables
@@ -45,7 +45,7 @@ class Setting:
     """What the report is measured against: the evaluation arrays, the taxonomy, the co-occurrence
     counts it was built from and the effective threshold, the superclass definitions."""
 
-    ev: cascade.EvalArrays
+    ev: rules.EvalArrays
     tax: Taxonomy
     counts: np.ndarray
     threshold: int
@@ -67,7 +67,7 @@ def setting(
         with np.load(out / tables.COOC_COUNTS) as z:
             counts = z["counts"]
     return Setting(
-        cascade.EvalArrays.build(evalset, tax),
+        rules.EvalArrays.build(evalset, tax),
         tax,
         counts,
         report["effective_min_count"],
@@ -76,7 +76,7 @@ def setting(
     )
 
 
-def scored_pairs(ev: cascade.EvalArrays, tax: Taxonomy) -> pd.DataFrame:
+def scored_pairs(ev: rules.EvalArrays, tax: Taxonomy) -> pd.DataFrame:
     """Both models' expert annotations with our verdict, kept where the image is evaluated and not
     problematic and MLA does not count the prediction correct; `row` is the evaluation-set row."""
     pairs = pd.concat([agreement.classify_pairs(m, ev, tax).assign(model=m) for m in experts.MODELS])
@@ -101,7 +101,7 @@ def agreement_rate(pairs: pd.DataFrame, category: str) -> float | None:
     return round(float((group["automated"] == category).mean()), 4) if len(group) else None
 
 
-def _labels(ev: cascade.EvalArrays, row: int) -> list[int]:
+def _labels(ev: rules.EvalArrays, row: int) -> list[int]:
     return [int(c) for c in ev.labels[row][ev.mask[row]]]
 
 
@@ -137,11 +137,11 @@ def reasons(pairs: pd.DataFrame, s: Setting) -> list[dict[str, Any]]:
     return out
 
 
-def _share(ev: cascade.EvalArrays, tax: Taxonomy, top1: np.ndarray) -> dict[str, Any]:
+def _share(ev: rules.EvalArrays, tax: Taxonomy, top1: np.ndarray) -> dict[str, Any]:
     """Spurious-correlation share of the model's errors over unproblematic images."""
-    codes = cascade.classify(ev, tax, top1)[~ev.problematic & (top1 >= 0)]
-    errors = int((codes != cascade.CODE["correct"]).sum())
-    spurious = int((codes == cascade.CODE[SPURIOUS]).sum())
+    codes = rules.classify(ev, tax, top1)[~ev.problematic & (top1 >= 0)]
+    errors = int((codes != rules.CODE["correct"]).sum())
+    spurious = int((codes == rules.CODE[SPURIOUS]).sum())
     return {"spurious": spurious, "errors": errors, "share": round(spurious / errors, 4) if errors else None}
 
 
