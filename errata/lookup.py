@@ -56,7 +56,12 @@ def yaml_lines(path: Path, *section: str) -> dict[str, int]:
     """The 1-based line of each key of the mapping at `section` (keys, or list positions as
     strings) in a YAML file, or of each item, by position, where that is a list; empty where the
     file has no such node (callers then name the file without a line)."""
-    node = yaml.compose(Path(path).read_text())
+    return node_lines(yaml.compose(Path(path).read_text()), *section)
+
+
+def node_lines(node: yaml.Node | None, *section: str) -> dict[str, int]:
+    """`yaml_lines` of a document already composed (`yaml.compose`), for a caller reading several
+    sections of one file."""
     for key in section:
         node = _children(node).get(key, (None, None))[1]
     return {k: at.start_mark.line + 1 for k, (at, _) in _children(node).items()}

@@ -42,16 +42,17 @@ def load(section: str, path: Path = Path("params.yaml")) -> dict[str, Any]:
 def read(path: Path = Path("params.yaml")) -> dict[str, Any]:
     """The whole file, each of its sections and keys known (a section may leave keys out)."""
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        text = Path(path).read_text()
+        raw, node = yaml.safe_load(text), yaml.compose(text)
     except (OSError, yaml.YAMLError) as exc:
         raise ErrataError(f"{path}: cannot read params ({exc})") from None
     if not isinstance(raw, dict):
         raise ErrataError(f"{path}: expected sections {', '.join(KEYS)}")
-    lines = lookup.yaml_lines(path)
+    lines = lookup.node_lines(node)
     for section, keys in raw.items():
         where = lookup.at(path, lines, str(section))
         lookup.check_name("section", section, KEYS, where)
-        within = lookup.yaml_lines(path, str(section))
+        within = lookup.node_lines(node, str(section))
         for key in keys if isinstance(keys, dict) else {}:
             lookup.check_name(f"key of {section}", key, KEYS[section], lookup.at(path, within, str(key)))
     return raw
