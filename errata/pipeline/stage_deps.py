@@ -26,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from errata.pipeline import layout
+
 PACKAGE = "errata"
 CODE_PREFIXES = (f"{PACKAGE}/", "stages/")
 SCRIPT = re.compile(r"^python3? (stages/[\w./-]+\.py)(?: .*)?$")
@@ -112,8 +114,9 @@ def stage_script(cmd: str) -> Path | None:
 
 
 def layout_vars(root: Path) -> list[dict]:
-    """dvc.yaml's `vars`: the layout file's paths, inline."""
-    return [{"layout": yaml.safe_load((root / LAYOUT).read_text())["layout"]}]
+    """dvc.yaml's `vars`: the layout file's paths (read and checked as the command line reads them),
+    inline."""
+    return [{"layout": {name: p.as_posix() for name, p in layout.load(root / LAYOUT).items()}}]
 
 
 def regenerate(pipeline: dict, root: Path) -> dict:
