@@ -29,7 +29,8 @@ ENTRY_KEYS = (
     "reference",
 )
 REQUIRED_KEYS = ("name", "format", "sources", "coverage")
-COVERAGE = ("all", "mistakes")
+MISTAKES_ONLY = "mistakes"  # a zoo model's coverage when only its mistaken images are public
+COVERAGE = ("all", MISTAKES_ONLY)
 
 
 @cache
@@ -59,7 +60,6 @@ def load(path: Path) -> dict[str, dict[str, Any]]:
     return raw["models"]
 
 
-MISTAKES_ONLY = "mistakes"  # a zoo model's coverage when only its mistaken images are public
 MISTAKES_ONLY_NOTE = (
     "mistakes only: only the images this model got wrong are public, so its top-1 accuracy and MLA "
     "cannot be measured (over its mistakes alone top-1 reads 0 and MLA far below the model's); the "

@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from errata import zoo
 from errata.atomic import write_with
 from errata.outputs import ERRORS
 from errata.papers.published import PRETRAINING, training_bucket
@@ -68,7 +69,7 @@ def plotted(df: pd.DataFrame) -> pd.DataFrame:
     """Rows that may enter accuracy/portion figures: mistakes-only models have meaningless MLA."""
     keep = df["num_group_top1_errors"] > 0
     if "coverage" in df:
-        keep &= df["coverage"] != "mistakes"
+        keep &= df["coverage"] != zoo.MISTAKES_ONLY
     return df[keep]
 
 

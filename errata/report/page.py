@@ -40,8 +40,8 @@ SUMMARY_COLUMNS = {
 # Every coverage value a stats row can hold (zoo.yaml's, and summarize's for models outside the zoo)
 COVERAGE = {
     "all": "predictions for all 50,000 validation images",
-    "mistakes": "only the images the model got wrong are public (the experts' files): its accuracies are "
-    "not meaningful",
+    zoo.MISTAKES_ONLY: "only the images the model got wrong are public (the experts' files): its "
+    "accuracies are not meaningful",
     "user": "a model from outside the zoo (your predictions file, or a model run on your images): it "
     "covers the images it predicted",
 }
@@ -140,7 +140,7 @@ MISTAKES_ONLY_CAPTION = (
 
 def summary_table(stats: pd.DataFrame) -> h.Html:
     """The models, and apart from them those whose public predictions are only their mistakes."""
-    apart = stats["coverage"] == "mistakes"
+    apart = _mistakes_only(stats)
     tables = [
         (~apart, SUMMARY_COLUMNS, SUMMARY_CAPTION),
         (apart, MISTAKES_ONLY_COLUMNS, MISTAKES_ONLY_CAPTION),
@@ -348,9 +348,14 @@ def _agreement_section(agreement_dir: Path, pngs: dict[str, Path]) -> h.Section:
     return h.Section("Agreement with the experts", blocks)
 
 
+def _mistakes_only(stats: pd.DataFrame) -> pd.Series:
+    """The stats rows of models whose public predictions are only their mistakes."""
+    return stats["coverage"] == zoo.MISTAKES_ONLY
+
+
 def _not_mistakes_only(stats: pd.DataFrame) -> list[str]:
     """Every model but the mistakes-only ones (whose errors are not a sample of their predictions)."""
-    return stats.loc[stats["coverage"] != "mistakes", "model_dir_id"].tolist()
+    return stats.loc[~_mistakes_only(stats), "model_dir_id"].tolist()
 
 
 def per_class_section(classified: Path, stats: pd.DataFrame) -> h.Section:
@@ -477,7 +482,7 @@ def not_run(stats: pd.DataFrame) -> list[str]:
         "non_prototypical is a lookup of the 36 images the experts labelled non-prototypical, not a "
         "detector: it is close to zero for every model by construction."
     )
-    mistakes = stats.loc[stats["coverage"] == "mistakes", "model_dir_id"].tolist()
+    mistakes = stats.loc[_mistakes_only(stats), "model_dir_id"].tolist()
     if mistakes:
         notes.append(
             f"{', '.join(mistakes)}: only the mistaken images are public, so they have no top-1 or MLA "
